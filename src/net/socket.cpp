@@ -1,0 +1,450 @@
+// socket: every call tries the non-blocking syscall first and waits for readiness only on
+// EAGAIN, so a socket with data ready costs exactly one syscall (libtask's fdread shape).
+#include "weft/net/socket.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "net/throw.hpp"
+#include "sys/sys.hpp"
+#include "sys/unique_fd.hpp"
+#include "weft/detail/io_wait.hpp"
+
+namespace weft::net {
+
+namespace {
+
+using weft::detail::io_event;
+using weft::detail::io_status;
+
+std::error_code code(std::errc e) noexcept { return std::make_error_code(e); }
+
+// The back-off of accept while the process is out of descriptors or memory.
+constexpr auto backoff_min = std::chrono::milliseconds(5);
+constexpr auto backoff_max = std::chrono::seconds(1);
+
+bool out_of_resources(const std::error_code& ec) noexcept {
+  int e = ec.value();
+  return ec.category() == std::system_category() &&
+         (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM);
+}
+
+}  // namespace
+
+// ---- lifetime -------------------------------------------------------------------------
+
+socket socket::open(int family, int type, int protocol, std::error_code& ec) {
+  return socket(sys::socket(family, type, protocol, ec));
+}
+
+socket socket::open(int family, int type, int protocol) {
+  std::error_code ec;
+  socket s = open(family, type, protocol, ec);
+  if (ec) detail::throw_error(ec, "socket");
+  return s;
+}
+
+socket socket::adopt(int fd) {
+  std::error_code ec;
+  if (!sys::set_nonblocking(fd, ec)) detail::throw_error(ec, "adopt");
+  return socket(fd);
+}
+
+std::pair<socket, socket> socket::pair(int type) {
+  int fds[2];
+  std::error_code ec;
+  if (!sys::socketpair(AF_UNIX, type, 0, fds, ec)) detail::throw_error(ec, "socketpair");
+  return {socket(fds[0]), socket(fds[1])};
+}
+
+socket::socket(socket&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), timeout_(o.timeout_), peer_(o.peer_) {}
+
+socket& socket::operator=(socket&& o) noexcept {
+  if (this != &o) {
+    close();
+    fd_ = std::exchange(o.fd_, -1);
+    timeout_ = o.timeout_;
+    peer_ = o.peer_;
+  }
+  return *this;
+}
+
+int socket::release() noexcept { return std::exchange(fd_, -1); }
+
+void socket::close() noexcept {
+  if (fd_ < 0) return;
+  // Waiters compare their fd with fd_ when they resume, so fd_ must change first.
+  int fd = std::exchange(fd_, -1);
+  weft::detail::io_closing(fd);
+  sys::close(fd);
+}
+
+void socket::set_timeout(std::optional<clock::duration> t) noexcept {
+  timeout_ = t ? std::max<clock::rep>(t->count(), 0) : no_timeout;
+}
+
+std::optional<clock::duration> socket::timeout() const noexcept {
+  if (timeout_ == no_timeout) return std::nullopt;
+  return clock::duration(timeout_);
+}
+
+void socket::set_blocking(bool on) noexcept { timeout_ = on ? no_timeout : 0; }
+
+// ---- the wait loop ----------------------------------------------------------------------
+
+// Runs `call(fd, ec)` (one non-blocking syscall returning ssize_t) until it succeeds, fails
+// for real, or the mode says to stop waiting. The deadline is computed only once a wait is
+// needed, so the ready path reads no clock.
+// `fixed`, if given, replaces the per-call deadline (for calls made of several rounds).
+template <class Call>
+std::size_t socket::io_loop(bool write, Call call, std::error_code& ec, const clock::time_point* fixed) {
+  const int fd = fd_;
+  if (fd < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return 0;
+  }
+  weft::detail::io_deadline deadline = fixed ? *fixed : weft::detail::no_deadline;
+  bool deadline_set = fixed != nullptr;
+  for (;;) {
+    ssize_t n = call(fd, ec);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (!sys::would_block(ec) || timeout_ == 0) return 0;
+    if (!deadline_set && timeout_ != no_timeout) {
+      deadline = clock::now() + clock::duration(timeout_);
+      deadline_set = true;
+    }
+    io_status st = weft::detail::wait_io(fd, write ? io_event::writable : io_event::readable, deadline);
+    if (st == io_status::timed_out) {
+      ec = code(std::errc::timed_out);
+      return 0;
+    }
+    // Closed under us: report it without touching the (possibly reused) descriptor.
+    if (st == io_status::closed || fd_ != fd) {
+      ec = code(std::errc::operation_canceled);
+      return 0;
+    }
+  }
+}
+
+// ---- set-up -----------------------------------------------------------------------------
+
+void socket::bind(const address& a, std::error_code& ec) {
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  sys::bind(fd_, a.native(), a.native_size(), ec);
+}
+
+void socket::bind(const address& a) {
+  std::error_code ec;
+  bind(a, ec);
+  if (ec) detail::throw_error(ec, "bind to", a);
+}
+
+void socket::listen(int backlog, std::error_code& ec) {
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  sys::listen(fd_, backlog, ec);
+}
+
+void socket::listen(int backlog) {
+  std::error_code ec;
+  listen(backlog, ec);
+  if (ec) detail::throw_error(ec, "listen on", where());
+}
+
+socket socket::accept(address* peer, std::error_code& ec) {
+  address from;
+  auto backoff = std::chrono::duration_cast<clock::duration>(backoff_min);
+  const bool timed = timeout_ != no_timeout && timeout_ != 0;
+  const auto deadline = timed ? clock::now() + clock::duration(timeout_) : clock::time_point::max();
+  const int fd = fd_;
+  for (;;) {
+    auto n = io_loop(false, [&](int fd, std::error_code& e) -> ssize_t {
+      socklen_t len = address::native_capacity();
+      int r = sys::accept(fd, from.native(), &len, e);
+      if (r >= 0) from.set_native_size(len);
+      return r;
+    }, ec, timed ? &deadline : nullptr);
+    if (!ec) {
+      socket s(static_cast<int>(n));
+      s.peer_ = from;
+      if (peer) *peer = from;
+      return s;
+    }
+    if (ec.value() == ECONNABORTED && ec.category() == std::system_category()) continue;
+    if (!out_of_resources(ec) || timeout_ == 0) return {};
+    // Out of descriptors: the pending connection stays queued until one is free.
+    auto now = clock::now();
+    if (now >= deadline) {
+      ec = code(std::errc::timed_out);
+      return {};
+    }
+    weft::sleep_until(std::min(now + backoff, deadline));
+    if (fd_ != fd) {
+      ec = code(std::errc::operation_canceled);
+      return {};
+    }
+    backoff = std::min<clock::duration>(backoff * 2, backoff_max);
+  }
+}
+
+socket socket::accept(address* peer) {
+  std::error_code ec;
+  socket s = accept(peer, ec);
+  if (ec) detail::throw_error(ec, "accept on", where());
+  return s;
+}
+
+void socket::connect(const address& a, std::error_code& ec) {
+  const int fd = fd_;
+  if (fd < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  if (sys::connect(fd, a.native(), a.native_size(), ec)) {
+    peer_ = a;
+    return;
+  }
+  // A Unix socket whose listener's backlog is full says EAGAIN and must retry connect();
+  // waiting for writability would spin, so back off instead.
+  auto deadline = timeout_ == no_timeout ? clock::time_point::max() : clock::now() + clock::duration(timeout_);
+  auto backoff = std::chrono::duration_cast<clock::duration>(backoff_min);
+  while (sys::would_block(ec) && a.is_unix() && timeout_ != 0) {
+    auto now = clock::now();
+    if (now >= deadline) {
+      ec = code(std::errc::timed_out);
+      return;
+    }
+    weft::sleep_until(std::min(now + backoff, deadline));
+    if (fd_ != fd) {
+      ec = code(std::errc::operation_canceled);
+      return;
+    }
+    backoff = std::min<clock::duration>(backoff * 2, backoff_max);
+    if (sys::connect(fd, a.native(), a.native_size(), ec)) {
+      peer_ = a;
+      return;
+    }
+  }
+  if (ec != std::errc::operation_in_progress || timeout_ == 0) return;
+  io_status st = weft::detail::wait_io(fd, io_event::writable,
+                                       timeout_ == no_timeout ? weft::detail::no_deadline : deadline);
+  if (st == io_status::timed_out) {
+    ec = code(std::errc::timed_out);
+    return;
+  }
+  if (st == io_status::closed || fd_ != fd) {
+    ec = code(std::errc::operation_canceled);
+    return;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (!sys::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len, ec)) return;
+  if (err != 0) {
+    ec = sys::errno_code(err);
+    return;
+  }
+  peer_ = a;
+}
+
+void socket::connect(const address& a) {
+  std::error_code ec;
+  connect(a, ec);
+  if (ec) detail::throw_error(ec, "connect to", a);
+}
+
+// ---- data -------------------------------------------------------------------------------
+
+std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
+  return io_loop(false, [&](int fd, std::error_code& e) {
+    return sys::recv(fd, buf.data(), buf.size(), flags, e);
+  }, ec);
+}
+
+std::size_t socket::recv_into(std::span<std::byte> buf, int flags) {
+  std::error_code ec;
+  std::size_t n = recv_into(buf, flags, ec);
+  if (ec) detail::throw_error(ec, "recv from", where());
+  return n;
+}
+
+std::string socket::recv(std::size_t max, int flags) {
+  std::string s(max, '\0');
+  s.resize(recv_into(std::as_writable_bytes(std::span(s.data(), s.size())), flags));
+  return s;
+}
+
+std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int flags, std::error_code& ec) {
+  return io_loop(false, [&](int fd, std::error_code& e) {
+    socklen_t len = address::native_capacity();
+    ssize_t n = sys::recvfrom(fd, buf.data(), buf.size(), flags, from.native(), &len, e);
+    if (n >= 0) from.set_native_size(len);
+    return n;
+  }, ec);
+}
+
+std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int flags) {
+  std::error_code ec;
+  std::size_t n = recvfrom_into(buf, from, flags, ec);
+  if (ec) detail::throw_error(ec, "recvfrom on", where());
+  return n;
+}
+
+std::pair<std::string, address> socket::recvfrom(std::size_t max, int flags) {
+  std::pair<std::string, address> r;
+  r.first.resize(max);
+  r.first.resize(recvfrom_into(std::as_writable_bytes(std::span(r.first.data(), max)), r.second, flags));
+  return r;
+}
+
+std::size_t socket::send(std::span<const std::byte> data, int flags, std::error_code& ec) {
+  return io_loop(true, [&](int fd, std::error_code& e) {
+    return sys::send(fd, data.data(), data.size(), flags, e);
+  }, ec);
+}
+
+std::size_t socket::send(std::span<const std::byte> data, int flags) {
+  std::error_code ec;
+  std::size_t n = send(data, flags, ec);
+  if (ec) detail::throw_error(ec, "send to", where());
+  return n;
+}
+
+std::size_t socket::sendall(std::span<const std::byte> data, int flags, std::error_code& ec) {
+  // The timeout bounds the whole transfer: every round shares one deadline.
+  const bool timed = timeout_ != no_timeout && timeout_ != 0;
+  const auto deadline = timed ? clock::now() + clock::duration(timeout_) : clock::time_point::max();
+  std::size_t done = 0;
+  ec.clear();
+  while (done < data.size()) {
+    auto rest = data.subspan(done);
+    done += io_loop(true, [&](int fd, std::error_code& e) {
+      return sys::send(fd, rest.data(), rest.size(), flags, e);
+    }, ec, timed ? &deadline : nullptr);
+    if (ec) break;
+  }
+  return done;
+}
+
+void socket::sendall(std::span<const std::byte> data, int flags) {
+  std::error_code ec;
+  sendall(data, flags, ec);
+  if (ec) detail::throw_error(ec, "send to", where());
+}
+
+std::size_t socket::sendto(std::span<const std::byte> data, const address& to, int flags,
+                           std::error_code& ec) {
+  return io_loop(true, [&](int fd, std::error_code& e) {
+    return sys::sendto(fd, data.data(), data.size(), flags, to.native(), to.native_size(), e);
+  }, ec);
+}
+
+std::size_t socket::sendto(std::span<const std::byte> data, const address& to, int flags) {
+  std::error_code ec;
+  std::size_t n = sendto(data, to, flags, ec);
+  if (ec) detail::throw_error(ec, "sendto", to);
+  return n;
+}
+
+void socket::shutdown(shutdown_how how, std::error_code& ec) {
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  sys::shutdown(fd_, static_cast<int>(how), ec);
+}
+
+void socket::shutdown(shutdown_how how) {
+  std::error_code ec;
+  shutdown(how, ec);
+  if (ec) detail::throw_error(ec, "shutdown", where());
+}
+
+// ---- options and names -----------------------------------------------------------------
+
+void socket::set_option(int level, int name, const void* value, socklen_t size, std::error_code& ec) {
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  sys::setsockopt(fd_, level, name, value, size, ec);
+}
+
+void socket::set_option(int level, int name, int value) {
+  std::error_code ec;
+  set_option(level, name, &value, sizeof value, ec);
+  if (ec) detail::throw_error(ec, "setsockopt on", where());
+}
+
+void socket::get_option(int level, int name, void* value, socklen_t* size, std::error_code& ec) const {
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return;
+  }
+  sys::getsockopt(fd_, level, name, value, size, ec);
+}
+
+int socket::get_option(int level, int name) const {
+  int v = 0;
+  socklen_t n = sizeof v;
+  std::error_code ec;
+  get_option(level, name, &v, &n, ec);
+  if (ec) detail::throw_error(ec, "getsockopt on", where());
+  return v;
+}
+
+void socket::set_no_delay(bool on) { set_option(IPPROTO_TCP, TCP_NODELAY, on); }
+
+address socket::local_address(std::error_code& ec) const {
+  address a;
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return a;
+  }
+  socklen_t n = address::native_capacity();
+  if (sys::getsockname(fd_, a.native(), &n, ec)) a.set_native_size(n);
+  return a;
+}
+
+address socket::local_address() const {
+  std::error_code ec;
+  address a = local_address(ec);
+  if (ec) detail::throw_error(ec, "getsockname");
+  return a;
+}
+
+address socket::peer_address(std::error_code& ec) const {
+  address a;
+  if (fd_ < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return a;
+  }
+  socklen_t n = address::native_capacity();
+  if (sys::getpeername(fd_, a.native(), &n, ec)) a.set_native_size(n);
+  return a;
+}
+
+address socket::peer_address() const {
+  std::error_code ec;
+  address a = peer_address(ec);
+  if (ec) detail::throw_error(ec, "getpeername", local_address(ec));
+  return a;
+}
+
+address socket::where() const {
+  if (!peer_.empty()) return peer_;
+  std::error_code ec;
+  return local_address(ec);
+}
+
+std::string socket::describe() const { return where().to_string(); }
+
+}  // namespace weft::net

@@ -1,0 +1,17 @@
+// How the throwing forms of weft::net report a failure: one message shape everywhere,
+// "<operation> <address>: <reason>", and timeouts as weft::timeout_error.
+#pragma once
+
+#include <string_view>
+#include <system_error>
+
+#include "weft/net/address.hpp"
+
+namespace weft::net::detail {
+
+// Throws weft::timeout_error for errc::timed_out, std::system_error otherwise.
+[[noreturn]] void throw_error(const std::error_code& ec, std::string_view op, const address& where);
+[[noreturn]] void throw_error(const std::error_code& ec, std::string_view op);
+[[noreturn]] void throw_error(const std::error_code& ec, std::string_view op, std::string_view where);
+
+}  // namespace weft::net::detail

@@ -1,0 +1,117 @@
+// Linux implementation of sys.hpp: thin EINTR-safe wrappers over the socket calls.
+#include "sys/sys.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace weft::sys {
+
+namespace {
+
+// Runs `call` until it does not fail with EINTR; captures errno at once.
+template <class Call>
+auto retry(std::error_code& ec, Call call) noexcept {
+  for (;;) {
+    auto r = call();
+    if (r >= 0) {
+      ec.clear();
+      return r;
+    }
+    if (errno != EINTR) {
+      ec = last_error();
+      return r;
+    }
+  }
+}
+
+constexpr int fd_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+}  // namespace
+
+std::error_code last_error() noexcept { return errno_code(errno); }
+
+bool would_block(const std::error_code& ec) noexcept {
+  return ec.category() == std::system_category() &&
+         (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK);
+}
+
+void close(int fd) noexcept { ::close(fd); }
+
+bool set_nonblocking(int fd, std::error_code& ec) noexcept {
+  int flags = retry(ec, [&] { return ::fcntl(fd, F_GETFL); });
+  if (flags < 0) return false;
+  if (flags & O_NONBLOCK) return true;
+  return retry(ec, [&] { return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK); }) == 0;
+}
+
+int socket(int family, int type, int protocol, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::socket(family, type | fd_flags, protocol); });
+}
+
+bool socketpair(int family, int type, int protocol, int fds[2], std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::socketpair(family, type | fd_flags, protocol, fds); }) == 0;
+}
+
+bool bind(int fd, const sockaddr* a, socklen_t n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::bind(fd, a, n); }) == 0;
+}
+
+bool listen(int fd, int backlog, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::listen(fd, backlog); }) == 0;
+}
+
+bool connect(int fd, const sockaddr* a, socklen_t n, std::error_code& ec) noexcept {
+  if (::connect(fd, a, n) == 0) {
+    ec.clear();
+    return true;
+  }
+  ec = errno == EINTR ? errno_code(EINPROGRESS) : last_error();
+  return false;
+}
+
+int accept(int fd, sockaddr* a, socklen_t* n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::accept4(fd, a, n, fd_flags); });
+}
+
+bool shutdown(int fd, int how, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::shutdown(fd, how); }) == 0;
+}
+
+ssize_t recv(int fd, void* buf, std::size_t len, int flags, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::recv(fd, buf, len, flags); });
+}
+
+ssize_t send(int fd, const void* buf, std::size_t len, int flags, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::send(fd, buf, len, flags | MSG_NOSIGNAL); });
+}
+
+ssize_t recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* a, socklen_t* n,
+                 std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::recvfrom(fd, buf, len, flags, a, n); });
+}
+
+ssize_t sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* a,
+               socklen_t n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::sendto(fd, buf, len, flags | MSG_NOSIGNAL, a, n); });
+}
+
+bool setsockopt(int fd, int level, int name, const void* v, socklen_t n,
+                std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::setsockopt(fd, level, name, v, n); }) == 0;
+}
+
+bool getsockopt(int fd, int level, int name, void* v, socklen_t* n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::getsockopt(fd, level, name, v, n); }) == 0;
+}
+
+bool getsockname(int fd, sockaddr* a, socklen_t* n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::getsockname(fd, a, n); }) == 0;
+}
+
+bool getpeername(int fd, sockaddr* a, socklen_t* n, std::error_code& ec) noexcept {
+  return retry(ec, [&] { return ::getpeername(fd, a, n); }) == 0;
+}
+
+}  // namespace weft::sys
