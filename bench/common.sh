@@ -24,7 +24,7 @@ run_figures() {
 ratio() {
   local a=${figures[$2]:-} b=${figures[$3]:-}
   [ -n "$a" ] && [ -n "$b" ] || return 0
-  awk -v n="$1" -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%s %.2f x\n", n, a / b }'
+  awk -v n="$1" -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%s %.3g x\n", n, a / b }'
 }
 
 # go_build OUT SRC...: builds a Go peer without modules or network, caches under the build

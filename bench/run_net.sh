@@ -26,11 +26,15 @@ if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else 
 
 # --- the servers -------------------------------------------------------------------------
 
+# server_cmd holds a command line without --port (split on spaces: keep paths plain).
 declare -A server_cmd server_pid server_port
 servers=()
+idle_only=()  # variants measured for idle memory only, to keep the run short
 if [ -x "$build/examples/echo_server" ]; then
   servers+=(weft)
   server_cmd[weft]=$build/examples/echo_server
+  idle_only+=(weft_dense)
+  server_cmd[weft_dense]="$build/examples/echo_server --dense"
 else
   say "$build/examples/echo_server not found (not written or not built yet): the weft.* lines are skipped"
 fi
@@ -74,7 +78,8 @@ free_port() {
 start() {
   local name=$1 port pid
   port=$(free_port) || { say "no free port"; return 1; }
-  taskset -c 0 env GOMAXPROCS=1 "${server_cmd[$name]}" --port "$port" >/dev/null &
+  # shellcheck disable=SC2086
+  taskset -c 0 env GOMAXPROCS=1 ${server_cmd[$name]} --port "$port" >/dev/null &
   pid=$!
   for _ in $(seq 100); do
     listening "$port" && break
@@ -131,7 +136,7 @@ idle() {
   stop "$name"
 }
 
-for s in "${servers[@]}"; do idle "$s"; done
+for s in "${servers[@]}" "${idle_only[@]}"; do idle "$s"; done
 
 # --- closed-loop echo throughput ------------------------------------------------------------
 
@@ -173,4 +178,5 @@ for conns in 100 10000; do
   done
 done
 ratio weft.idle_conn_vs_go weft.idle_conn go.idle_conn
+ratio weft_dense.idle_conn_vs_go weft_dense.idle_conn go.idle_conn
 exit 0
