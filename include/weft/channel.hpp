@@ -1,0 +1,359 @@
+// channel<T>: Stackless's rendezvous channel, typed, with an optional buffer.
+//
+// Invariants (all under lock_):
+//  - Tasklets wait in FIFO order; senders_ and receivers_ are never both non-empty, and a
+//    buffered channel has waiting receivers only when the buffer is empty and waiting
+//    senders only when it is full.
+//  - A waiting sender's payload (and a waiting receiver's destination) lives off the
+//    waiter's stack whenever that stack is the shared dense one (value_slot).
+//  - A waiter is completed (result set, value moved) by whoever unlinks it; it is woken
+//    only after lock_ is released.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "weft/detail/wait.hpp"
+#include "weft/error.hpp"
+#include "weft/tasklet.hpp"
+
+namespace weft {
+
+template <class T>
+class channel;
+
+namespace detail {
+
+// What travels through a channel: a value, or an exception the receiver rethrows.
+template <class T>
+struct payload {
+  std::optional<T> value;
+  std::exception_ptr error;
+};
+
+// A payload that is on the stack for guarded tasklets and on the heap for dense ones.
+template <class T>
+class value_slot {
+ public:
+  value_slot() : heap_(on_shared_stack() ? new payload<T> : nullptr) {}
+  value_slot(const value_slot&) = delete;
+  value_slot& operator=(const value_slot&) = delete;
+  payload<T>* get() noexcept { return heap_ ? heap_.get() : &local_; }
+
+ private:
+  payload<T> local_;
+  std::unique_ptr<payload<T>> heap_;
+};
+
+enum : std::uint8_t { wait_pending = 0, wait_done = 1, wait_closed = 2 };
+
+tasklet tasklet_of(waiter* w);
+struct select_access;
+
+}  // namespace detail
+
+template <class T>
+class channel {
+ public:
+  using value_type = T;
+  using duration = std::chrono::steady_clock::duration;
+
+  // capacity 0 (the default) is Stackless's rendezvous channel; a larger capacity lets that
+  // many values wait in the channel without a receiver.
+  explicit channel(std::size_t capacity = 0)
+      : cap_(capacity), buf_(capacity ? new detail::payload<T>[capacity] : nullptr) {}
+  channel(const channel&) = delete;
+  channel& operator=(const channel&) = delete;
+  // Tasklets still blocked on the channel are woken with channel_closed.
+  ~channel() {
+    detail::lock_guard g(lock_);
+    while (detail::waiter* w = pop(senders_)) finish_closed(g, w);
+    while (detail::waiter* w = pop(receivers_)) finish_closed(g, w);
+  }
+
+  // Blocks until a receiver takes the value (or, buffered, until there is room). Throws
+  // channel_closed if the channel is closing, deadlock_error if nothing could ever receive
+  // it; a kill meanwhile unwinds from here and the value is not delivered.
+  void send(T v) { send_payload(make(std::move(v)), detail::forever, "send"); }
+  // Like send(), but throws timeout_error if nobody took the value within `d`.
+  void send_for(T v, duration d) {
+    send_payload(make(std::move(v)), std::chrono::steady_clock::now() + d, "send");
+  }
+  // Sends without blocking: true if a receiver was waiting or the buffer had room.
+  bool try_send(T& v) {
+    detail::lock_guard g(lock_);
+    if (closing_) throw channel_closed();
+    detail::payload<T> p = make(std::move(v));
+    if (deliver(g, p)) return true;
+    v = std::move(*p.value);
+    return false;
+  }
+
+  // The receiver of this value rethrows `e` instead of getting a value.
+  void send_exception(std::exception_ptr e) {
+    detail::payload<T> p;
+    p.error = std::move(e);
+    send_payload(std::move(p), detail::forever, "send_exception");
+  }
+  template <class E, class... A>
+  void send_exception(A&&... a) {
+    send_exception(std::make_exception_ptr(E(std::forward<A>(a)...)));
+  }
+  // Sends every element in order; returns how many were sent.
+  template <class R>
+  std::size_t send_sequence(R&& range) {
+    std::size_t n = 0;
+    for (auto&& v : range) {
+      send(T(std::forward<decltype(v)>(v)));
+      ++n;
+    }
+    return n;
+  }
+
+  // Blocks until a value arrives. Throws what a sender sent with send_exception,
+  // channel_closed once the channel is closed and drained, deadlock_error if nothing could
+  // ever send; a kill meanwhile unwinds from here.
+  T receive() { return unwrap(receive_payload(detail::forever)); }
+  // Like receive(), but throws timeout_error if nothing arrived within `d`.
+  T receive_for(duration d) {
+    return unwrap(receive_payload(std::chrono::steady_clock::now() + d));
+  }
+  // Receives without blocking: empty if no sender waits and the buffer is empty.
+  std::optional<T> try_receive() {
+    detail::lock_guard g(lock_);
+    detail::payload<T> p;
+    if (!take(g, p)) {
+      if (closing_ && senders_.empty()) throw channel_closed();
+      return std::nullopt;
+    }
+    return unwrap(std::move(p));
+  }
+
+  // Stops the channel from taking new values: sends throw channel_closed; receivers drain
+  // what is buffered and what blocked senders hold, then get channel_closed. Receivers
+  // already blocked on an empty channel are woken with channel_closed at once (Stackless
+  // leaves them blocked, which its own tests call ill conceived).
+  void close() {
+    detail::lock_guard g(lock_);
+    closing_ = true;
+    if (senders_.empty() && count_ == 0)
+      while (detail::waiter* w = pop(receivers_)) finish_closed(g, w);
+  }
+  void open() {
+    detail::lock_guard g(lock_);
+    closing_ = false;
+  }
+  bool closing() const noexcept { return closing_; }
+  // Closing and nothing left to receive.
+  bool closed() const noexcept { return closing_ && senders_.empty() && count_ == 0; }
+
+  // > 0: that many senders blocked; < 0: that many receivers blocked.
+  int balance() const noexcept {
+    return static_cast<int>(senders_.size()) - static_cast<int>(receivers_.size());
+  }
+  // The first blocked tasklet, or an empty handle.
+  tasklet queue() const {
+    detail::waiter* w = senders_.empty() ? receivers_.front() : senders_.front();
+    return w ? detail::tasklet_of(w) : tasklet();
+  }
+  std::size_t capacity() const noexcept { return cap_; }
+  std::size_t size() const noexcept { return count_; }
+
+  // Who runs after a rendezvous that completes at once: -1 (default) the receiver, +1 the
+  // sender, 0 neither (the partner is queued and the caller continues).
+  int preference() const noexcept { return preference_; }
+  void set_preference(int p) noexcept { preference_ = p < 0 ? -1 : p > 0 ? 1 : 0; }
+  // Overrides preference: the partner is queued and the caller yields as well.
+  bool schedule_all() const noexcept { return schedule_all_; }
+  void set_schedule_all(bool on) noexcept { schedule_all_ = on; }
+
+  // Range-for receives until the channel is closed and drained.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    explicit iterator(channel* c) : ch_(c) { ++*this; }
+    T& operator*() { return *cur_; }
+    iterator& operator++() {
+      try {
+        cur_.emplace(ch_->receive());
+      } catch (const channel_closed&) {
+        ch_ = nullptr;
+      }
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.ch_ == b.ch_; }
+
+   private:
+    channel* ch_ = nullptr;
+    std::optional<T> cur_;
+  };
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
+ private:
+  friend struct detail::select_access;
+
+  static detail::payload<T> make(T&& v) {
+    detail::payload<T> p;
+    p.value.emplace(std::move(v));
+    return p;
+  }
+  static T unwrap(detail::payload<T>&& p) {
+    if (p.error) std::rethrow_exception(p.error);
+    return std::move(*p.value);
+  }
+
+  // Pops the first waiter that can still be completed (a select case may have lost).
+  static detail::waiter* pop(detail::wait_queue& q) noexcept {
+    while (detail::waiter* w = q.pop_front())
+      if (detail::claim(w)) return w;
+    return nullptr;
+  }
+  detail::wake_mode send_mode() const noexcept {
+    if (schedule_all_) return detail::wake_mode::append_and_yield;
+    return preference_ < 0 ? detail::wake_mode::switch_now : detail::wake_mode::append;
+  }
+  detail::wake_mode receive_mode() const noexcept {
+    if (schedule_all_) return detail::wake_mode::append_and_yield;
+    return preference_ > 0 ? detail::wake_mode::switch_now : detail::wake_mode::append;
+  }
+  static void finish_closed(detail::lock_guard& g, detail::waiter* w) {
+    w->result = detail::wait_closed;
+    auto tok = detail::prepare_wake(w);
+    g.unlock();
+    detail::wake(tok, detail::wake_mode::append);
+    g.relock();
+  }
+
+  // The locked halves of deliver/take: they complete the operation under the lock and
+  // leave the wake-up (if a blocked partner was completed) in `tok` for after unlocking.
+  bool deliver_locked(detail::payload<T>& p, detail::wake_token& tok, detail::wake_mode& mode) {
+    if (detail::waiter* w = pop(receivers_)) {
+      *static_cast<detail::payload<T>*>(w->slot) = std::move(p);
+      w->result = detail::wait_done;
+      tok = detail::prepare_wake(w);
+      mode = send_mode();
+      return true;
+    }
+    if (count_ < cap_) {
+      buf_[(head_ + count_) % cap_] = std::move(p);
+      ++count_;
+      return true;
+    }
+    return false;
+  }
+  bool take_locked(detail::payload<T>& out, detail::wake_token& tok, detail::wake_mode& mode) {
+    if (count_ > 0) {
+      out = std::move(buf_[head_]);
+      buf_[head_] = detail::payload<T>{};
+      head_ = (head_ + 1) % cap_;
+      --count_;
+      if (detail::waiter* w = pop(senders_)) {
+        buf_[(head_ + count_) % cap_] = std::move(*static_cast<detail::payload<T>*>(w->slot));
+        ++count_;
+        w->result = detail::wait_done;
+        tok = detail::prepare_wake(w);
+        mode = receive_mode();
+      }
+      return true;
+    }
+    if (detail::waiter* w = pop(senders_)) {
+      out = std::move(*static_cast<detail::payload<T>*>(w->slot));
+      w->result = detail::wait_done;
+      tok = detail::prepare_wake(w);
+      mode = receive_mode();
+      return true;
+    }
+    return false;
+  }
+
+  // Hands `p` to a waiting receiver or the buffer. Unlocks g if it returns true.
+  bool deliver(detail::lock_guard& g, detail::payload<T>& p) {
+    detail::wake_token tok;
+    detail::wake_mode mode{};
+    if (!deliver_locked(p, tok, mode)) return false;
+    g.unlock();
+    if (tok.task) detail::wake(tok, mode);
+    return true;
+  }
+  // Takes a buffered value or a waiting sender's. Unlocks g if it returns true.
+  bool take(detail::lock_guard& g, detail::payload<T>& out) {
+    detail::wake_token tok;
+    detail::wake_mode mode{};
+    if (!take_locked(out, tok, mode)) return false;
+    g.unlock();
+    if (tok.task) detail::wake(tok, mode);
+    return true;
+  }
+
+  static bool cancel_wait(void* owner, detail::waiter* w) noexcept {
+    auto* self = static_cast<channel*>(owner);
+    detail::lock_guard g(self->lock_);
+    if (!w->linked) return false;
+    (w->queue_tag > 0 ? self->senders_ : self->receivers_).erase(w);
+    return true;
+  }
+
+  void send_payload(detail::payload<T>&& p, detail::deadline until, const char* op) {
+    detail::lock_guard g(lock_);
+    if (closing_) throw channel_closed();
+    if (deliver(g, p)) return;
+    detail::value_slot<T> slot;
+    *slot.get() = std::move(p);
+    detail::waiter& w = detail::own_waiter();
+    w.slot = slot.get();
+    w.queue_tag = 1;
+    senders_.push_back(&w);
+    detail::wait_spec spec;
+    spec.cancel = &cancel_wait;
+    spec.owner = this;
+    spec.what = "channel send";
+    spec.direction = 1;
+    if (detail::block(g, spec, until) == detail::wake_reason::timed_out)
+      throw timeout_error(std::string("weft::channel::") + op + ": timed out");
+    if (w.result == detail::wait_closed) throw channel_closed();
+  }
+
+  detail::payload<T> receive_payload(detail::deadline until) {
+    detail::lock_guard g(lock_);
+    detail::payload<T> out;
+    if (take(g, out)) return out;
+    if (closing_) throw channel_closed();
+    detail::value_slot<T> slot;
+    detail::waiter& w = detail::own_waiter();
+    w.slot = slot.get();
+    w.queue_tag = -1;
+    receivers_.push_back(&w);
+    detail::wait_spec spec;
+    spec.cancel = &cancel_wait;
+    spec.owner = this;
+    spec.what = "channel receive";
+    spec.direction = -1;
+    if (detail::block(g, spec, until) == detail::wake_reason::timed_out)
+      throw timeout_error("weft::channel::receive: timed out");
+    if (w.result == detail::wait_closed) throw channel_closed();
+    return std::move(*slot.get());
+  }
+
+  mutable detail::biased_lock lock_;
+  detail::wait_queue senders_;
+  detail::wait_queue receivers_;
+  std::size_t cap_;
+  std::unique_ptr<detail::payload<T>[]> buf_;
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  int preference_ = -1;
+  bool schedule_all_ = false;
+  bool closing_ = false;
+};
+
+}  // namespace weft

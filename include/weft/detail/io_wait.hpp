@@ -1,0 +1,49 @@
+// The contract between the scheduler's reactor and the I/O layers above it
+// (sockets, pipes, the interposition layer): how a tasklet waits for a file descriptor.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace weft::detail {
+
+enum class io_event : std::uint8_t { readable = 1, writable = 2 };
+
+enum class io_status : std::uint8_t {
+  ready,      // the fd reported the event (or an error/hang-up: the next syscall tells which)
+  timed_out,  // the deadline passed first
+  closed,     // io_closing(fd) was called while this tasklet waited
+};
+
+using io_deadline = std::chrono::steady_clock::time_point;
+inline constexpr io_deadline no_deadline = io_deadline::max();
+
+// Suspends the calling tasklet until `fd` is ready for `ev`, `deadline` passes, or another
+// tasklet of this thread calls io_closing(fd). Interest is registered with the thread's
+// reactor only while someone waits (edge cases: one reader and one writer may wait on the
+// same fd at once; two readers of one fd are served in FIFO order).
+// If the tasklet is killed meanwhile, the registration is dropped and tasklet_exit (or the
+// thrown exception) propagates from this call. Called from a thread's main tasklet it works
+// too (the thread sleeps in epoll_wait running other tasklets meanwhile).
+io_status wait_io(int fd, io_event ev, io_deadline deadline = no_deadline);
+
+// Call before closing `fd`: every tasklet of this thread waiting on it resumes with
+// io_status::closed, and the reactor forgets the fd.
+void io_closing(int fd) noexcept;
+
+// While an instance is alive, the thread's scheduler knows a wake-up may still come from
+// another thread (a worker pool job, a timer thread), so a tasklet blocking meanwhile is
+// not reported as a deadlock. Thread-safe; cheap (one atomic increment).
+class external_wakeup_hold {
+ public:
+  external_wakeup_hold() noexcept;
+  ~external_wakeup_hold();
+  external_wakeup_hold(const external_wakeup_hold&) = delete;
+  external_wakeup_hold& operator=(const external_wakeup_hold&) = delete;
+};
+
+// Marks the calling OS thread as one of weft's own helper threads (a worker pool thread),
+// so the deadlock check does not count it as a thread that might still send to a channel.
+void register_helper_thread() noexcept;
+
+}  // namespace weft::detail

@@ -1,0 +1,202 @@
+// The waiting machinery shared by channels, select, the sync primitives and the reactor:
+// wait queues, the per-tasklet waiter node, and the block/wake protocol.
+//
+// Invariants:
+//  - A waiter node never lives on a tasklet's stack (dense stacks move; see stack_kind):
+//    single waits use the node in the tasklet's control block, select uses heap nodes.
+//  - A waiter is linked in at most one wait_queue, and only while its tasklet is blocked.
+//    Whoever unlinks it (a waker, a timeout, a kill) does so under the queue owner's lock
+//    and is then the only one allowed to wake the tasklet.
+//  - A waker captures a wake_token under the lock and calls wake() after unlocking:
+//    wake() may switch tasklets, and nothing may switch while a lock is held.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace weft::detail {
+
+struct tasklet_impl;
+struct scheduler_impl;
+struct select_record;
+
+// The calling thread's scheduler, or null before the thread first used weft.
+extern constinit thread_local scheduler_impl* tls_scheduler __attribute__((tls_model("initial-exec")));
+scheduler_impl& create_scheduler();
+// The calling thread's scheduler, created on first use.
+inline scheduler_impl& this_scheduler() {
+  if (tls_scheduler != nullptr) [[likely]] return *tls_scheduler;
+  return create_scheduler();
+}
+
+// A lock that costs nothing while only one thread uses it. The first thread to use the
+// object owns the bias and skips the atomic; when a second thread comes, it asks the owner
+// (through the owner's scheduler, at a switch point) to give the bias up, after which every
+// user takes a real spinlock. Channels and sync primitives therefore pay for thread safety
+// only once they are actually shared.
+class biased_lock {
+ public:
+  biased_lock() noexcept = default;
+  biased_lock(const biased_lock&) = delete;
+  biased_lock& operator=(const biased_lock&) = delete;
+
+  // Returns true if a real lock was taken (pass it to unlock()).
+  bool lock() {
+    scheduler_impl* me = tls_scheduler;
+    if (me != nullptr && owner_.load(std::memory_order_relaxed) == me) return false;
+    return lock_slow();
+  }
+  void unlock(bool taken) noexcept {
+    if (taken) spin_.store(false, std::memory_order_release);
+  }
+  bool shared() const noexcept { return owner_.load(std::memory_order_acquire) == shared_mark(); }
+
+  // Scheduler side of revocation; see scheduler.cpp.
+  void revoke_bias() noexcept { owner_.store(shared_mark(), std::memory_order_release); }
+  scheduler_impl* bias_owner() const noexcept { return owner_.load(std::memory_order_acquire); }
+
+ private:
+  static scheduler_impl* shared_mark() noexcept {
+    return reinterpret_cast<scheduler_impl*>(std::uintptr_t{1});
+  }
+  bool lock_slow();
+  void spin_lock() noexcept;
+
+  std::atomic<scheduler_impl*> owner_{nullptr};
+  std::atomic<bool> spin_{false};
+};
+
+class lock_guard {
+ public:
+  explicit lock_guard(biased_lock& l) : lock_(&l), taken_(l.lock()), held_(true) {}
+  ~lock_guard() { unlock(); }
+  lock_guard(const lock_guard&) = delete;
+  lock_guard& operator=(const lock_guard&) = delete;
+  void unlock() noexcept {
+    if (held_) {
+      held_ = false;
+      lock_->unlock(taken_);
+    }
+  }
+  void relock() {
+    taken_ = lock_->lock();
+    held_ = true;
+  }
+
+ private:
+  biased_lock* lock_;
+  bool taken_;
+  bool held_;
+};
+
+// One tasklet waiting in one queue.
+struct waiter {
+  tasklet_impl* task = nullptr;
+  waiter* next = nullptr;
+  waiter* prev = nullptr;
+  bool linked = false;
+  std::uint8_t result = 0;        // set by whoever completes the wait; owner-defined meaning
+  std::int8_t queue_tag = 0;      // owner-defined: which of the owner's queues holds it
+  std::uint32_t seq = 0;          // the tasklet's wait sequence when it blocked
+  void* slot = nullptr;           // owner-defined: value to send, or where to receive
+  select_record* sel = nullptr;   // non-null for a select case
+  int index = 0;                  // the select case index
+};
+
+class wait_queue {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  waiter* front() const noexcept { return head_; }
+  void push_back(waiter* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail_;
+    if (tail_) tail_->next = w; else head_ = w;
+    tail_ = w;
+    w->linked = true;
+    ++size_;
+  }
+  void erase(waiter* w) noexcept {
+    if (!w->linked) return;
+    if (w->prev) w->prev->next = w->next; else head_ = w->next;
+    if (w->next) w->next->prev = w->prev; else tail_ = w->prev;
+    w->next = w->prev = nullptr;
+    w->linked = false;
+    --size_;
+  }
+  waiter* pop_front() noexcept {
+    waiter* w = head_;
+    if (w) erase(w);
+    return w;
+  }
+
+ private:
+  waiter* head_ = nullptr;
+  waiter* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// A select in progress: the first case to complete claims it.
+struct select_record {
+  static constexpr int open = -1;
+  static constexpr int cancelled = -2;
+  std::atomic<int> fired{open};
+  bool claim(int index) noexcept {
+    int expected = open;
+    return fired.compare_exchange_strong(expected, index, std::memory_order_acq_rel);
+  }
+};
+
+// Claims `w` for completion: a plain waiter always, a select case only if no other case of
+// its select won first. Call under the queue's lock, after unlinking.
+inline bool claim(waiter* w) noexcept { return w->sel == nullptr || w->sel->claim(w->index); }
+
+// What a blocked tasklet waits on, for kills, timeouts and dump_tasklets().
+struct wait_spec {
+  // Unlinks `w` if it is still queued and returns true; returns false if a waker already
+  // completed it (the tasklet is then, or is about to be, woken with the result).
+  bool (*cancel)(void* owner, waiter* w) noexcept = nullptr;
+  void* owner = nullptr;
+  const char* what = "";
+  int direction = 0;  // +1 sending on a channel, -1 receiving, 0 anything else
+  int fd = -1;
+};
+
+enum class wake_reason : std::uint8_t { signaled, timed_out };
+enum class wake_mode : std::uint8_t {
+  append,            // the woken tasklet goes to the end of the run queue
+  switch_now,        // it runs at once; the caller stays runnable right behind it
+  append_and_yield,  // Stackless's schedule_all: append it, and the caller yields too
+};
+
+using deadline = std::chrono::steady_clock::time_point;
+inline constexpr deadline forever = deadline::max();
+
+// The current tasklet's own waiter node, reset for a new wait.
+waiter& own_waiter() noexcept;
+// True if the current tasklet runs on the shared (dense) stack: it must keep values it
+// exposes to other tasklets off its stack.
+bool on_shared_stack() noexcept;
+
+// Blocks the current tasklet until woken, the deadline passes, or it is killed (then the
+// exception propagates from here with the wait already cancelled). `g` is unlocked once the
+// tasklet has left the run queue. Throws deadlock_error if nothing can ever wake it.
+wake_reason block(lock_guard& g, const wait_spec& spec, deadline until = forever);
+
+struct wake_token {
+  tasklet_impl* task = nullptr;
+  std::uint32_t seq = 0;
+  bool remote = false;  // the tasklet belongs to another thread; a reference is held
+};
+// Call under the lock, after claiming and unlinking `w`.
+wake_token prepare_wake(waiter* w) noexcept;
+// Call after unlocking. May switch (wake_mode::switch_now) and so may throw a pending
+// exception into the caller.
+void wake(const wake_token& t, wake_mode mode);
+
+// Stackless's block_trap and the current tasklet's preference checks.
+void check_may_block();
+
+}  // namespace weft::detail

@@ -1,0 +1,25 @@
+// The non-template half of select and channels.
+#include "core/scheduler_impl.hpp"
+#include "weft/select.hpp"
+
+namespace weft::detail {
+
+waiter* select_waiters(std::size_t, tasklet_impl** task, std::uint32_t* seq) {
+  tasklet_impl* t = this_scheduler().current_;
+  *task = t;
+  *seq = t->wait_seq;
+  return nullptr;
+}
+
+// A timeout or kill withdraws the whole select, unless a case already won.
+bool cancel_select(void* owner, waiter*) noexcept {
+  struct ctx_t {
+    select_record* rec;
+  };
+  auto* ctx = static_cast<ctx_t*>(owner);
+  return ctx->rec->claim(select_record::cancelled);
+}
+
+tasklet tasklet_of(waiter* w) { return tasklet(w->task); }
+
+}  // namespace weft::detail

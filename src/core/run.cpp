@@ -1,0 +1,141 @@
+// The module-level scheduler API: run, pump, yield, current/main, error handler, sleep.
+#include <chrono>
+
+#include "core/scheduler_impl.hpp"
+#include "weft/scheduler.hpp"
+#include "weft/time.hpp"
+
+namespace weft {
+
+using detail::scheduler_impl;
+
+void run() {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::run_frame f;
+  s.run_loop(f);
+}
+
+void run_threadblock() {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::run_frame f;
+  f.threadblock = true;
+  s.run_loop(f);
+}
+
+tasklet run_for(std::chrono::nanoseconds budget) {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::run_frame f;
+  f.has_budget = true;
+  f.budget_end = std::chrono::steady_clock::now() + budget;
+  detail::tasklet_impl* expired = s.run_loop(f);
+  tasklet h(expired);
+  if (expired) detail::release(expired);  // the frame's reference
+  return h;
+}
+
+namespace {
+void poll_now(scheduler_impl& s) {
+  if (s.has_remote_.load(std::memory_order_acquire)) s.drain_remote();
+  if (!s.timers_.empty()) s.fire_timers(std::chrono::steady_clock::now());
+  if (s.reactor_ && s.reactor_->waiting() > 0) s.idle_wait(0);
+  while (detail::waiter* w = s.nice_.pop_front()) s.end_wait(w->task, detail::wake_reason::signaled);
+}
+}  // namespace
+
+int pump() {
+  scheduler_impl& s = detail::this_scheduler();
+  poll_now(s);
+  s.yield();
+  return s.run_count() - 1;
+}
+
+tasklet pump_for(std::chrono::nanoseconds budget) {
+  scheduler_impl& s = detail::this_scheduler();
+  auto end = std::chrono::steady_clock::now() + budget;
+  // A pump frame: its caller stays in the run queue, so only the budget part applies.
+  detail::run_frame f;
+  f.caller = s.current_;
+  f.has_budget = true;
+  f.budget_end = end;
+  s.frames_.push_back(&f);
+  s.watch_budget_ = true;
+  struct pop {
+    scheduler_impl& s;
+    detail::run_frame* f;
+    ~pop() {
+      s.frames_.erase(std::find(s.frames_.begin(), s.frames_.end(), f));
+      s.watch_budget_ = std::any_of(s.frames_.begin(), s.frames_.end(),
+                                    [](detail::run_frame* fr) { return fr->has_budget; });
+    }
+  } guard{s, &f};
+  for (;;) {
+    poll_now(s);
+    if (s.run_count() <= 1) break;
+    s.yield();
+    if (f.expired || std::chrono::steady_clock::now() >= end) break;
+  }
+  tasklet h(f.expired);
+  if (f.expired) {
+    // A pump leaves the expired tasklet runnable.
+    if (f.expired->state == detail::tstate::paused) s.make_runnable(f.expired);
+    detail::release(f.expired);
+  }
+  return h;
+}
+
+namespace {
+bool cancel_nice(void* owner, detail::waiter* w) noexcept {
+  static_cast<detail::wait_queue*>(owner)->erase(w);
+  return true;
+}
+bool cancel_sleep(void*, detail::waiter*) noexcept { return true; }
+}  // namespace
+
+void be_nice() {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::waiter& w = detail::own_waiter();
+  s.nice_.push_back(&w);
+  detail::lock_guard g(s.local_lock_);
+  detail::wait_spec spec;
+  spec.cancel = &cancel_nice;
+  spec.owner = &s.nice_;
+  spec.what = "be_nice";
+  s.block_current(g, spec, detail::forever);
+}
+
+void schedule() { detail::this_scheduler().yield(); }
+
+void schedule_remove() {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::tasklet_impl* cur = s.current_;
+  s.ring_unlink(cur);
+  cur->state = detail::tstate::paused;
+  s.leave_and_switch(false);
+  s.after_resume();
+}
+
+tasklet current() { return tasklet(detail::this_scheduler().current_); }
+tasklet main_tasklet() { return tasklet(detail::this_scheduler().main_); }
+int run_count() noexcept {
+  scheduler_impl& s = detail::this_scheduler();
+  return s.run_count() + (s.current_->rq_next == nullptr ? 1 : 0);
+}
+std::size_t tasklet_count() noexcept { return detail::this_scheduler().live_; }
+
+error_handler set_error_handler(error_handler h) {
+  scheduler_impl& s = detail::this_scheduler();
+  std::swap(s.on_error_, h);
+  return h;
+}
+
+void sleep_until(clock::time_point when) {
+  scheduler_impl& s = detail::this_scheduler();
+  detail::own_waiter();
+  detail::lock_guard g(s.local_lock_);
+  detail::wait_spec spec;
+  spec.cancel = &cancel_sleep;
+  spec.what = "sleep";
+  s.block_current(g, spec, when);
+}
+
+}  // namespace weft

@@ -1,0 +1,940 @@
+// The scheduler: one per OS thread, created on first use; the thread's initial flow of
+// control is its main tasklet.
+//
+// Design. Tasklets are stackful and cooperative; a switch is one Boost.Context fcontext
+// jump (context.hpp) plus a few pointer moves, with no system call and no allocation. The
+// run queue is a circular list that includes the running tasklet (Stackless's model):
+// yielding is "switch to the one after me", so the yielder ends up last without any list
+// surgery. Blocking takes the tasklet out of the ring; waking puts it back at the end, or
+// right after the current tasklet when a channel's preference says the partner runs now.
+//
+// Idling happens on the stack of whichever tasklet found nothing to run: find_next() fires
+// due timers, drains wake-ups posted by other threads, and sleeps in the reactor's
+// epoll_wait with the next timer as its timeout. There is no scheduler tasklet, so handing
+// control from one tasklet to another never costs two switches. (Rejected: a dedicated
+// scheduler context as in Boost.Fiber's dispatcher, which doubles the cost of every yield.)
+//
+// run() makes its caller a "frame": the caller leaves the ring and is put back when nothing
+// else can run and nothing pending (a timer, an I/O wait, a job on another thread) could
+// change that. Frames nest. Exceptions that escape a tasklet go to the innermost frame's
+// caller, or to main, as a pending exception raised where that tasklet resumes.
+//
+// Other threads never touch this scheduler's state: they post remote_ops (wake, insert,
+// raise, bias revocation) under a mutex and wake the reactor through its eventfd. The cost
+// on the hot path is one relaxed load of `has_remote_` per switch.
+//
+// Dense tasklets share one stack. Switching to a dense tasklet whose image is not on the
+// shared stack goes through a small "switcher" context on its own stack that saves the
+// current occupant's used part to the heap and copies the target's back (libco's copy
+// stacks work this way; Stackless copied C stacks the same way). The occupant is saved
+// lazily, only when another dense tasklet needs the stack, so a dense tasklet that trades
+// turns with guarded ones is never copied.
+#include "core/scheduler_impl.hpp"
+
+#include <execinfo.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "core/local_slots.hpp"
+#include "weft/error.hpp"
+
+namespace weft::detail {
+
+constinit thread_local scheduler_impl* tls_scheduler __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+thread_local std::unique_ptr<scheduler_impl> t_scheduler_owner;
+
+std::mutex g_registry_mu;
+std::vector<scheduler_impl*> g_registry;
+int g_parked = 0;  // schedulers waiting only for other threads (guarded by g_registry_mu)
+std::atomic<int> g_external_holds{0};
+std::atomic<int> g_helper_threads{0};
+
+[[noreturn]] void fatal(const char* what) noexcept {
+  std::fprintf(stderr, "weft: fatal: %s\n", what);
+  std::abort();
+}
+
+bool registered(scheduler_impl* s) {
+  return std::find(g_registry.begin(), g_registry.end(), s) != g_registry.end();
+}
+
+int process_threads() {
+  std::ifstream f("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 1;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  // Fields after the command: state(3) ... num_threads is field 20.
+  for (int i = 3; i <= 20 && rest >> field; ++i) {
+    if (i == 20) return std::atoi(field.c_str());
+  }
+  return 1;
+}
+
+bool is_tasklet_exit(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const tasklet_exit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+#if defined(__x86_64__)
+// Copies a stack image without ASan's memcpy interceptor, which would flag the redzones of
+// frames that belong to the tasklet being saved.
+void raw_copy(void* dst, const void* src, std::size_t n) noexcept {
+  asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+#else
+void raw_copy(void* dst, const void* src, std::size_t n) noexcept { std::memcpy(dst, src, n); }
+#endif
+
+#ifdef WEFT_ASAN
+thread_local const void* t_main_stack_bottom = nullptr;
+thread_local std::size_t t_main_stack_size = 0;
+#endif
+
+void asan_start(tasklet_impl* from, tasklet_impl* to, const scheduler_impl& s) noexcept {
+#ifdef WEFT_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  if (to->is_main) {
+    bottom = t_main_stack_bottom;
+    size = t_main_stack_size;
+  } else if (to->kind == stack_kind::dense) {
+    bottom = s.dense_stack_.base;
+    size = s.dense_stack_.usable();
+  } else {
+    bottom = to->stack.base;
+    size = to->stack.usable();
+  }
+  __sanitizer_start_switch_fiber(from && from->state != tstate::dead ? &from->asan_fake : nullptr,
+                                 bottom, size);
+#else
+  (void)from, (void)to, (void)s;
+#endif
+}
+
+void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
+#ifdef WEFT_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(now ? now->asan_fake : nullptr, &bottom, &size);
+  if (from && from->is_main) {
+    t_main_stack_bottom = bottom;
+    t_main_stack_size = size;
+  }
+#else
+  (void)now, (void)from;
+#endif
+}
+
+}  // namespace
+
+void release(tasklet_impl* t) noexcept {
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete t;
+}
+
+scheduler_impl& create_scheduler() {
+  if (tls_scheduler) return *tls_scheduler;
+  t_scheduler_owner = std::make_unique<scheduler_impl>();
+  return *tls_scheduler;
+}
+
+// --- construction ---------------------------------------------------------------------
+
+scheduler_impl::scheduler_impl() {
+  tls_scheduler = this;
+  main_ = new tasklet_impl;
+  main_->sched = this;
+  main_->is_main = true;
+  main_->started = true;
+  main_->state = tstate::runnable;
+  main_->id = next_id_++;
+  main_->name = "main";
+  main_->own.task = main_;
+  main_->timer.owner = main_;
+  main_->rq_next = main_->rq_prev = main_;
+  main_->all_next = main_->all_prev = main_;
+  all_ = main_;
+  live_ = 1;
+  current_ = head_ = main_;
+  ring_size_ = 1;
+  install_overflow_handler();
+  std::lock_guard<std::mutex> l(g_registry_mu);
+  g_registry.push_back(this);
+}
+
+scheduler_impl::~scheduler_impl() {
+  // Thread exit: unwind every tasklet that ever ran, so its destructors run (Stackless kills
+  // tasklets with C state when their thread dies). A tasklet that blocks again while
+  // unwinding is retried a few times, then left (its stack is leaked, never reused).
+  if (current_ == main_) {
+    for (int round = 0; round < 10 && live_ > 1; ++round) {
+      std::vector<tasklet_impl*> victims;
+      for (tasklet_impl* t = main_->all_next; t != main_; t = t->all_next) {
+        add_ref(t);
+        victims.push_back(t);
+      }
+      for (tasklet_impl* t : victims) {
+        try {
+          if (t->state != tstate::dead) throw_to(t, std::make_exception_ptr(tasklet_exit{}), false);
+        } catch (...) {
+        }
+        release(t);
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(g_registry_mu);
+    g_registry.erase(std::find(g_registry.begin(), g_registry.end(), this));
+  }
+  {
+    std::lock_guard<std::mutex> l(remote_mu_);
+    for (auto& op : remote_) {
+      if (op.kind == remote_op::revoke) {
+        op.lock->revoke_bias();
+        op.done->store(true, std::memory_order_release);
+      } else if (op.task) {
+        release(op.task);
+      }
+    }
+    remote_.clear();
+  }
+  if (main_->locals) destroy_locals(main_);
+  unmap_stack(dense_stack_);
+  unmap_stack(switcher_stack_);
+  tls_scheduler = nullptr;
+  main_->state = tstate::dead;
+  release(main_);
+  release_signal_stack();
+}
+
+// --- the ring -------------------------------------------------------------------------
+
+void scheduler_impl::ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept {
+  t->rq_next = pos;
+  t->rq_prev = pos->rq_prev;
+  pos->rq_prev->rq_next = t;
+  pos->rq_prev = t;
+  ++ring_size_;
+}
+
+void scheduler_impl::ring_unlink(tasklet_impl* t) noexcept {
+  if (t->rq_next == nullptr) return;
+  if (t->rq_next == t) {
+    head_ = nullptr;
+  } else {
+    if (head_ == t) head_ = t->rq_next;
+    t->rq_prev->rq_next = t->rq_next;
+    t->rq_next->rq_prev = t->rq_prev;
+  }
+  t->rq_next = t->rq_prev = nullptr;
+  --ring_size_;
+}
+
+void scheduler_impl::make_runnable(tasklet_impl* t) noexcept {
+  t->state = tstate::runnable;
+  if (t->rq_next) return;
+  if (head_ == nullptr) {
+    t->rq_next = t->rq_prev = t;
+    head_ = t;
+    ++ring_size_;
+  } else {
+    ring_insert_before(head_, t);
+  }
+}
+
+void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
+  if (t->rq_next) ring_unlink(t);
+  t->state = tstate::runnable;
+  if (head_ == nullptr) {
+    make_runnable(t);
+  } else if (current_->rq_next != nullptr && head_ == current_) {
+    ring_insert_before(current_->rq_next, t);
+  } else {
+    ring_insert_before(head_, t);
+    head_ = t;
+  }
+}
+
+// --- switching ---------------------------------------------------------------------------
+
+void scheduler_impl::switch_to(tasklet_impl* next) {
+  tasklet_impl* prev = current_;
+  head_ = next;
+  if (next == prev) return;
+  current_ = next;
+  if (next->kind == stack_kind::dense && !next->is_main && dense_occupant_ != next) {
+    if (!switcher_stack_) switcher_stack_ = map_stack(64 * 1024);
+#ifdef WEFT_ASAN
+    __sanitizer_start_switch_fiber(prev->state != tstate::dead ? &prev->asan_fake : nullptr,
+                                   switcher_stack_.base, switcher_stack_.usable());
+#endif
+    fcontext sw = make_context(switcher_stack_.top, switcher_stack_.usable(), &switcher_entry);
+    on_resume(jump(sw, prev));
+    return;
+  }
+  asan_start(prev, next, *this);
+  on_resume(jump(next->ctx, prev));
+}
+
+void scheduler_impl::on_resume(transfer t) noexcept {
+  auto* prev = static_cast<tasklet_impl*>(t.data);
+  asan_finish(current_, prev);
+  if (prev) {
+    if (prev->state == tstate::dead) {
+      finalize(prev);
+    } else {
+      prev->ctx = t.fctx;
+    }
+  }
+}
+
+// Runs on its own small stack: saves the shared stack's occupant, lays out the target
+// dense tasklet there, and jumps to it. It is abandoned after each use (made anew each time).
+void scheduler_impl::switcher_entry(transfer t) {
+  scheduler_impl* s = tls_scheduler;
+  auto* prev = static_cast<tasklet_impl*>(t.data);
+#ifdef WEFT_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(nullptr, &bottom, &size);
+  if (prev && prev->is_main) {
+    t_main_stack_bottom = bottom;
+    t_main_stack_size = size;
+  }
+#endif
+  if (prev && prev->state != tstate::dead) prev->ctx = t.fctx;
+  tasklet_impl* next = s->current_;
+  if (!s->dense_stack_) s->dense_stack_ = map_stack(dense_stack_size);
+  char* top = s->dense_stack_.top;
+  tasklet_impl* occ = s->dense_occupant_;
+  if (occ && occ != next && occ->state != tstate::dead) {
+    auto* sp = static_cast<char*>(occ->ctx);
+    std::size_t used = static_cast<std::size_t>(top - sp);
+    if (used > occ->image_cap) {
+      std::free(occ->image);
+      occ->image = static_cast<char*>(std::malloc(used));
+      if (!occ->image) fatal("out of memory saving a dense tasklet's stack");
+      occ->image_cap = used;
+    }
+    raw_copy(occ->image, sp, used);
+    occ->image_size = used;
+    occ->image_high = std::max(occ->image_high, used);
+  }
+  if (next->ctx == nullptr) {
+    next->ctx = make_context(top, s->dense_stack_.usable(), &entry_point);
+  } else {
+    char* sp = top - next->image_size;
+#ifdef WEFT_ASAN
+    __asan_unpoison_memory_region(sp, next->image_size);
+#endif
+    raw_copy(sp, next->image, next->image_size);
+    // Keep small images; let a tasklet that once went deep give its memory back.
+    if (next->image_cap > 4096 && next->image_size < next->image_cap / 4) {
+      std::free(next->image);
+      next->image = nullptr;
+      next->image_cap = 0;
+    }
+  }
+  s->dense_occupant_ = next;
+#ifdef WEFT_ASAN
+  __sanitizer_start_switch_fiber(nullptr, s->dense_stack_.base, s->dense_stack_.usable());
+#endif
+  jump(next->ctx, prev && prev->state == tstate::dead ? prev : nullptr);
+  fatal("the stack switcher was resumed");
+}
+
+void scheduler_impl::after_resume() {
+  tasklet_impl* cur = current_;
+  if (cur->pending) [[unlikely]] {
+    std::exception_ptr e = std::move(cur->pending);
+    cur->pending = nullptr;
+    std::rethrow_exception(e);
+  }
+}
+
+void scheduler_impl::yield() {
+  if (has_remote_.load(std::memory_order_relaxed)) [[unlikely]] drain_remote();
+  if (--poll_countdown_ == 0) [[unlikely]] {
+    // Fairness: tasklets that keep yielding must not starve timers and sockets.
+    poll_countdown_ = 64;
+    if (!timers_.empty()) fire_timers(std::chrono::steady_clock::now());
+    if (reactor_ && reactor_->waiting() > 0) idle_wait(0);
+  }
+  tasklet_impl* cur = current_;
+  if (watch_budget_) [[unlikely]] {
+    check_budget();
+    if (cur->state == tstate::paused) {
+      leave_and_switch(false);
+      after_resume();
+      return;
+    }
+  }
+  tasklet_impl* next = cur->rq_next;
+  if (next != cur) switch_to(next);
+  after_resume();
+}
+
+void scheduler_impl::leave_and_switch(bool finishing) {
+  tasklet_impl* next = find_next(finishing);
+  if (next == nullptr) {
+    // Deadlock, and the current tasklet is the one blocking: undo its wait and say so.
+    tasklet_impl* cur = current_;
+    bool unlinked = cancel_wait(cur);
+    end_wait(cur, wake_reason::signaled);
+    head_ = cur;
+    if (unlinked)
+      throw deadlock_error("Deadlock: the last runnable tasklet cannot be blocked.");
+    return;
+  }
+  switch_to(next);
+}
+
+tasklet_impl* scheduler_impl::find_next(bool finishing) {
+  for (;;) {
+    if (has_remote_.load(std::memory_order_acquire)) drain_remote();
+    if (!timers_.empty()) fire_timers(std::chrono::steady_clock::now());
+    if (head_) return head_;
+    if (!nice_.empty()) {
+      // A new round for tasklets waiting in be_nice().
+      while (waiter* w = nice_.pop_front()) end_wait(w->task, wake_reason::signaled);
+      continue;
+    }
+    run_frame* f = frames_.empty() ? nullptr : frames_.back();
+    bool local = !timers_.empty() || (reactor_ && reactor_->waiting() > 0);
+    bool external = g_external_holds.load(std::memory_order_acquire) > 0;
+    if (f && !local && !external) {
+      if (!f->threadblock || live_ <= frames_.size()) {
+        make_runnable(f->caller);
+        continue;
+      }
+    }
+    if (local || external || (f && f->threadblock)) {
+      int timeout = -1;
+      if (!timers_.empty()) {
+        auto now = std::chrono::steady_clock::now();
+        auto when = timers_.top()->when;
+        if (when <= now) continue;
+        auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
+        timeout = static_cast<int>(std::min<long long>(ms, 1 << 30));
+      }
+      if (external && timeout < 0) timeout = 100;  // holds may end without a post
+      idle_wait(timeout);
+      continue;
+    }
+    // Nothing here can wake anything. Another thread still might, unless every other
+    // thread is a weft helper or is itself parked here.
+    {
+      std::unique_lock<std::mutex> l(g_registry_mu);
+      int others = process_threads() - 1 - g_helper_threads.load() - g_parked;
+      if (others > 0) {
+        ++g_parked;
+        parked_ = true;
+        l.unlock();
+        idle_wait(100);
+        l.lock();
+        --g_parked;
+        parked_ = false;
+        continue;
+      }
+    }
+    if (!finishing) return nullptr;
+    // The last runnable tasklet is ending while main waits for something that can never
+    // come: wake main with the reason (Stackless's slp_tasklet_end).
+    tasklet_impl* m = main_;
+    if (m->state == tstate::dead) fatal("no tasklet can run and main has finished");
+    const char* why = m->wait.direction < 0
+                          ? "Deadlock: the main tasklet is receiving without a sender available."
+                      : m->wait.direction > 0
+                          ? "Deadlock: the main tasklet is sending without a receiver available."
+                          : "Deadlock: the main tasklet is blocked and no tasklet can wake it.";
+    if (m->state == tstate::blocked) cancel_wait(m);
+    if (!m->pending) m->pending = std::make_exception_ptr(deadlock_error(why));
+    end_wait(m, wake_reason::signaled);
+  }
+}
+
+// --- waits --------------------------------------------------------------------------------
+
+wake_reason scheduler_impl::block_current(lock_guard& g, const wait_spec& spec, deadline until) {
+  tasklet_impl* cur = current_;
+  if (cur->block_trap) [[unlikely]] {
+    g.unlock();
+    if (spec.cancel) spec.cancel(spec.owner, &cur->own);
+    throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
+  }
+  cur->wait = spec;
+  cur->state = tstate::blocked;
+  cur->reason = wake_reason::signaled;
+  if (until != forever) {
+    cur->timer.owner = cur;
+    timers_.arm(&cur->timer, until);
+  }
+  ring_unlink(cur);
+  g.unlock();
+  if (watch_budget_) [[unlikely]] check_budget();
+  leave_and_switch(false);
+  if (cur->timer.armed()) timers_.disarm(&cur->timer);
+  after_resume();
+  return cur->reason;
+}
+
+void scheduler_impl::end_wait(tasklet_impl* t, wake_reason why) noexcept {
+  if (t->state == tstate::blocked) {
+    t->reason = why;
+    ++t->wait_seq;
+    t->wait = wait_spec{};
+    if (t->timer.armed()) timers_.disarm(&t->timer);
+  }
+  make_runnable(t);
+}
+
+bool scheduler_impl::cancel_wait(tasklet_impl* t) noexcept {
+  if (t->state != tstate::blocked) return false;
+  bool unlinked = t->wait.cancel ? t->wait.cancel(t->wait.owner, &t->own) : true;
+  if (t->timer.armed()) timers_.disarm(&t->timer);
+  return unlinked;
+}
+
+void scheduler_impl::fire_timers(std::chrono::steady_clock::time_point now) {
+  while (!timers_.empty() && timers_.top()->when <= now) {
+    timer_node* n = timers_.top();
+    timers_.disarm(n);
+    auto* t = static_cast<tasklet_impl*>(n->owner);
+    if (t->state != tstate::blocked) continue;
+    bool unlinked = cancel_wait(t);
+    end_wait(t, unlinked ? wake_reason::timed_out : wake_reason::signaled);
+  }
+}
+
+reactor& scheduler_impl::io() {
+  if (!reactor_) reactor_ = std::make_unique<reactor>();
+  return *reactor_;
+}
+
+namespace {
+void on_io_ready(void* ctx, waiter* w, io_status status) {
+  auto* s = static_cast<scheduler_impl*>(ctx);
+  w->result = static_cast<std::uint8_t>(status);
+  w->linked = false;
+  s->end_wait(w->task, wake_reason::signaled);
+}
+}  // namespace
+
+void scheduler_impl::idle_wait(int timeout_ms) {
+  reactor& r = io();
+  sleeping_.store(true, std::memory_order_seq_cst);
+  if (has_remote_.load(std::memory_order_seq_cst)) {
+    sleeping_.store(false, std::memory_order_relaxed);
+    return;
+  }
+  try {
+    r.poll(timeout_ms, &on_io_ready, this);
+  } catch (...) {
+    sleeping_.store(false, std::memory_order_relaxed);
+    throw;
+  }
+  sleeping_.store(false, std::memory_order_relaxed);
+}
+
+void scheduler_impl::post(remote_op op) {
+  std::lock_guard<std::mutex> reg(g_registry_mu);
+  if (!registered(this)) {  // the thread has exited
+    if (op.kind == remote_op::revoke) {
+      op.lock->revoke_bias();
+      op.done->store(true, std::memory_order_release);
+    } else if (op.task) {
+      release(op.task);
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(remote_mu_);
+    remote_.push_back(std::move(op));
+  }
+  has_remote_.store(true, std::memory_order_seq_cst);
+  if (sleeping_.load(std::memory_order_seq_cst)) reactor_->notify();
+}
+
+void scheduler_impl::drain_remote() {
+  std::vector<remote_op> ops;
+  {
+    std::lock_guard<std::mutex> l(remote_mu_);
+    ops.swap(remote_);
+    has_remote_.store(false, std::memory_order_relaxed);
+  }
+  if (dump_requested_.exchange(false)) weft::dump_tasklets(std::cerr);
+  for (auto& op : ops) {
+    switch (op.kind) {
+      case remote_op::wake:
+        if (op.task->state == tstate::blocked && op.task->wait_seq == op.seq)
+          end_wait(op.task, wake_reason::signaled);
+        break;
+      case remote_op::insert:
+        if (op.task->state == tstate::paused || op.task->state == tstate::fresh)
+          make_runnable(op.task);
+        break;
+      case remote_op::raise:
+        try {
+          if (op.task->state != tstate::dead) throw_to(op.task, op.error, true);
+        } catch (...) {
+        }
+        break;
+      case remote_op::revoke:
+        op.lock->revoke_bias();
+        op.done->store(true, std::memory_order_release);
+        break;
+    }
+    if (op.task) release(op.task);
+  }
+}
+
+// --- tasklets -----------------------------------------------------------------------------
+
+tasklet_impl* scheduler_impl::create(const spawn_options_view& o) {
+  auto* t = new tasklet_impl;
+  t->sched = this;
+  t->kind = o.stack;
+  t->id = next_id_++;
+  t->own.task = t;
+  t->timer.owner = t;
+  if (!o.name.empty()) t->name.assign(o.name);
+  if (o.stack == stack_kind::guarded) {
+    try {
+      t->stack = pool_.take(o.stack_size ? o.stack_size : default_stack_size);
+    } catch (...) {
+      delete t;
+      throw;
+    }
+#ifdef WEFT_ASAN
+    __asan_unpoison_memory_region(t->stack.base, t->stack.usable());
+#endif
+    t->ctx = make_context(t->stack.top, t->stack.usable(), &entry_point);
+  }
+  t->all_prev = main_->all_prev;
+  t->all_next = main_;
+  main_->all_prev->all_next = t;
+  main_->all_prev = t;
+  ++live_;
+  return t;
+}
+
+void scheduler_impl::start(tasklet_impl* t, bool schedule) {
+  if (schedule) {
+    make_runnable(t);
+  } else {
+    t->state = tstate::fresh;
+  }
+}
+
+void scheduler_impl::finalize(tasklet_impl* t) noexcept {
+  if (t->kind == stack_kind::guarded) {
+    pool_.give(t->stack);
+    t->stack = stack_area{};
+  } else {
+    std::free(t->image);
+    t->image = nullptr;
+    t->image_cap = t->image_size = 0;
+    if (dense_occupant_ == t) dense_occupant_ = nullptr;
+  }
+  t->all_prev->all_next = t->all_next;
+  t->all_next->all_prev = t->all_prev;
+  t->all_next = t->all_prev = nullptr;
+  --live_;
+  release(t);
+}
+
+void scheduler_impl::finish_unstarted(tasklet_impl* t) noexcept {
+  ring_unlink(t);
+  t->state = tstate::dead;
+  t->entry.reset();
+  finalize(t);
+}
+
+void scheduler_impl::entry_point(transfer tr) {
+  scheduler_impl* s = tls_scheduler;
+  s->on_resume(tr);
+  tasklet_impl* self = s->current_;
+  self->started = true;
+  try {
+    s->after_resume();
+    self->entry.invoke();
+  } catch (const tasklet_exit&) {
+  } catch (...) {
+    s->deliver_uncaught(self, std::current_exception());
+  }
+  try {
+    self->entry.reset();
+    if (self->locals) destroy_locals(self);
+    self->pending = nullptr;
+    self->state = tstate::dead;
+    s->ring_unlink(self);
+    s->leave_and_switch(true);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: fatal: while ending tasklet %llu: %s\n",
+                 static_cast<unsigned long long>(self->id), e.what());
+  } catch (...) {
+  }
+  fatal("a finished tasklet was resumed");
+}
+
+void scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept {
+  if (on_error_) {
+    try {
+      add_ref(dead);
+      on_error_(tasklet(dead), e);
+      release(dead);
+      return;
+    } catch (...) {
+      release(dead);
+      e = std::current_exception();
+    }
+  }
+  tasklet_impl* target = frames_.empty() ? main_ : frames_.back()->caller;
+  if (target->pending) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "weft: tasklet %llu died with '%s' while an earlier error was "
+                   "still on its way to main; dropped\n",
+                   static_cast<unsigned long long>(dead->id), ex.what());
+    } catch (...) {
+    }
+    return;
+  }
+  try {
+    throw_to(target, e, true);
+  } catch (...) {
+  }
+}
+
+void scheduler_impl::throw_to(tasklet_impl* t, std::exception_ptr e, bool pending) {
+  if (t->sched != this) {
+    add_ref(t);
+    t->sched->post({remote_op::raise, t, 0, std::move(e), nullptr, nullptr});
+    return;
+  }
+  if (t->state == tstate::dead) {
+    if (is_tasklet_exit(e)) return;
+    throw scheduler_error("You cannot throw to a dead tasklet");
+  }
+  if (t == current_) std::rethrow_exception(e);
+  if (!t->started && !t->is_main && is_tasklet_exit(e)) {
+    finish_unstarted(t);
+    return;
+  }
+  if (t->state == tstate::blocked) {
+    cancel_wait(t);
+    end_wait(t, wake_reason::signaled);
+  }
+  t->pending = std::move(e);
+  if (pending) {
+    make_runnable(t);
+    return;
+  }
+  make_runnable_next(t);
+  switch_to(t);
+  after_resume();
+}
+
+const stack_area* scheduler_impl::stack_of(tasklet_impl* t) const noexcept {
+  if (t->is_main) return nullptr;
+  return t->kind == stack_kind::dense ? &dense_stack_ : &t->stack;
+}
+
+std::size_t scheduler_impl::high_water(tasklet_impl* t) const noexcept {
+  if (t->is_main) return 0;
+  if (t->kind == stack_kind::dense) {
+    std::size_t now = 0;
+    if (t == current_ || t == dense_occupant_) now = stack_high_water(dense_stack_);
+    return std::max(t->image_high, now);
+  }
+  return stack_high_water(t->stack);
+}
+
+// --- run and budgets ---------------------------------------------------------------------
+
+tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
+  tasklet_impl* cur = current_;
+  f.caller = cur;
+  frames_.push_back(&f);
+  struct pop_frame {
+    scheduler_impl* s;
+    run_frame* f;
+    ~pop_frame() {
+      s->frames_.erase(std::find(s->frames_.begin(), s->frames_.end(), f));
+      s->watch_budget_ = std::any_of(s->frames_.begin(), s->frames_.end(),
+                                     [](run_frame* fr) { return fr->has_budget; });
+    }
+  } guard{this, &f};
+  if (f.has_budget) watch_budget_ = true;
+  ring_unlink(cur);
+  cur->state = tstate::paused;
+  leave_and_switch(false);
+  after_resume();
+  return f.expired;
+}
+
+void scheduler_impl::check_budget() {
+  run_frame* f = nullptr;
+  for (run_frame* fr : frames_)
+    if (fr->has_budget) {
+      f = fr;
+      break;
+    }
+  if (!f) {
+    watch_budget_ = false;
+    return;
+  }
+  tasklet_impl* cur = current_;
+  if (cur == f->caller || std::chrono::steady_clock::now() < f->budget_end) return;
+  watch_budget_ = false;
+  f->has_budget = false;
+  f->expired = cur;
+  add_ref(cur);  // the frame hands it to the caller as a handle
+  if (cur->state == tstate::runnable) {
+    ring_unlink(cur);
+    cur->state = tstate::paused;
+  }
+  make_runnable_next(f->caller);
+}
+
+// --- tasklet-facing free functions --------------------------------------------------------
+
+waiter& own_waiter() noexcept {
+  tasklet_impl* t = this_scheduler().current_;
+  waiter& w = t->own;
+  w.next = w.prev = nullptr;
+  w.linked = false;
+  w.result = 0;
+  w.queue_tag = 0;
+  w.seq = t->wait_seq;
+  w.slot = nullptr;
+  w.sel = nullptr;
+  w.index = 0;
+  return w;
+}
+
+bool on_shared_stack() noexcept {
+  scheduler_impl* s = tls_scheduler;
+  return s && s->current_->kind == stack_kind::dense && !s->current_->is_main;
+}
+
+wake_reason block(lock_guard& g, const wait_spec& spec, deadline until) {
+  return this_scheduler().block_current(g, spec, until);
+}
+
+wake_token prepare_wake(waiter* w) noexcept {
+  tasklet_impl* t = w->task;
+  wake_token tok{t, w->seq, t->sched != tls_scheduler};
+  if (tok.remote) add_ref(t);
+  return tok;
+}
+
+void wake(const wake_token& tok, wake_mode mode) {
+  tasklet_impl* t = tok.task;
+  if (tok.remote) {
+    t->sched->post({remote_op::wake, t, tok.seq, nullptr, nullptr, nullptr});
+    return;
+  }
+  scheduler_impl& s = *t->sched;
+  if (t->state != tstate::blocked || t->wait_seq != tok.seq) return;
+  tasklet_impl* cur = s.current_;
+  bool cur_runs = cur->rq_next != nullptr;
+  if (mode == wake_mode::switch_now && cur_runs) {
+    t->reason = wake_reason::signaled;
+    ++t->wait_seq;
+    t->wait = wait_spec{};
+    if (t->timer.armed()) s.timers_.disarm(&t->timer);
+    s.make_runnable_next(t);
+    s.switch_to(t);
+    s.after_resume();
+    return;
+  }
+  s.end_wait(t, wake_reason::signaled);
+  if (mode == wake_mode::append_and_yield && cur_runs) s.yield();
+}
+
+void check_may_block() {
+  if (this_scheduler().current_->block_trap)
+    throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
+}
+
+// --- biased locks ---------------------------------------------------------------------------
+
+void biased_lock::spin_lock() noexcept {
+  for (;;) {
+    if (!spin_.exchange(true, std::memory_order_acquire)) return;
+    while (spin_.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+  }
+}
+
+bool biased_lock::lock_slow() {
+  scheduler_impl* me = &this_scheduler();
+  for (;;) {
+    scheduler_impl* o = owner_.load(std::memory_order_acquire);
+    if (o == me) return false;
+    if (o == nullptr) {
+      if (owner_.compare_exchange_strong(o, me, std::memory_order_acq_rel)) return false;
+      continue;
+    }
+    if (o == shared_mark()) {
+      spin_lock();
+      return true;
+    }
+    // Another thread holds the bias: ask it to give it up at its next switch point, and
+    // meanwhile answer such requests addressed to us, so two threads asking each other
+    // cannot wait forever.
+    std::atomic<bool> done{false};
+    o->post({remote_op::revoke, nullptr, 0, nullptr, this, &done});
+    while (!done.load(std::memory_order_acquire)) {
+      if (me->has_remote_.load(std::memory_order_acquire)) {
+        std::vector<remote_op> keep;
+        std::vector<remote_op> ops;
+        {
+          std::lock_guard<std::mutex> l(me->remote_mu_);
+          ops.swap(me->remote_);
+          for (auto& op : ops)
+            if (op.kind != remote_op::revoke) keep.push_back(std::move(op));
+          me->remote_ = std::move(keep);
+          me->has_remote_.store(!me->remote_.empty(), std::memory_order_relaxed);
+        }
+        for (auto& op : ops)
+          if (op.kind == remote_op::revoke) {
+            op.lock->revoke_bias();
+            op.done->store(true, std::memory_order_release);
+          }
+      }
+      ::sched_yield();
+    }
+  }
+}
+
+// --- holds ------------------------------------------------------------------------------------
+
+external_wakeup_hold::external_wakeup_hold() noexcept {
+  g_external_holds.fetch_add(1, std::memory_order_acq_rel);
+}
+external_wakeup_hold::~external_wakeup_hold() {
+  g_external_holds.fetch_sub(1, std::memory_order_acq_rel);
+}
+void register_helper_thread() noexcept { g_helper_threads.fetch_add(1); }
+
+}  // namespace weft::detail

@@ -1,0 +1,127 @@
+// The per-thread scheduler's state. The design essay is at the top of scheduler.cpp.
+//
+// Invariants:
+//  - Everything here is owned by the scheduler's thread, except `remote_*`, `sleeping_`
+//    and `reactor_.notify()`, which any thread may use as documented.
+//  - The run queue is a circular list through tasklet_impl::rq_next/rq_prev. `current_` is
+//    the running tasklet; while it is runnable it is in the ring, and the tasklet after it
+//    runs next. When the running tasklet blocks, `head_` names the next one to run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/stack.hpp"
+#include "core/tasklet_impl.hpp"
+#include "core/timer_heap.hpp"
+#include "reactor/reactor.hpp"
+#include "weft/scheduler.hpp"
+
+namespace weft::detail {
+
+// One active run()/run_for()/run_threadblock() call.
+struct run_frame {
+  tasklet_impl* caller = nullptr;
+  bool threadblock = false;
+  bool has_budget = false;
+  std::chrono::steady_clock::time_point budget_end{};
+  tasklet_impl* expired = nullptr;  // the tasklet that used up the budget
+};
+
+struct remote_op {
+  enum kind_t : std::uint8_t { wake, insert, raise, revoke };
+  kind_t kind;
+  tasklet_impl* task = nullptr;  // holds a reference
+  std::uint32_t seq = 0;
+  std::exception_ptr error;
+  biased_lock* lock = nullptr;
+  std::atomic<bool>* done = nullptr;
+};
+
+struct scheduler_impl {
+  scheduler_impl();
+  ~scheduler_impl();
+
+  // --- the run queue -------------------------------------------------------------------
+  void ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept;
+  void ring_unlink(tasklet_impl* t) noexcept;
+  void make_runnable(tasklet_impl* t) noexcept;             // append at the end
+  void make_runnable_next(tasklet_impl* t) noexcept;        // right after the current one
+  int run_count() const noexcept { return ring_size_; }
+
+  // --- switching ------------------------------------------------------------------------
+  void switch_to(tasklet_impl* next);          // low level; handles dense stacks
+  void on_resume(transfer t) noexcept;
+  void after_resume();                          // raises a pending exception
+  void yield();                                 // schedule()
+  // The current tasklet left the run queue (blocked, paused or finished): run the next
+  // one, idling in the reactor if nothing is runnable. Throws deadlock_error into a
+  // blocking tasklet when nothing can ever wake it.
+  void leave_and_switch(bool finishing);
+  tasklet_impl* find_next(bool finishing);
+
+  // --- waits -----------------------------------------------------------------------------
+  wake_reason block_current(lock_guard& g, const wait_spec& spec, deadline until);
+  void end_wait(tasklet_impl* t, wake_reason why) noexcept;  // blocked -> runnable
+  bool cancel_wait(tasklet_impl* t) noexcept;  // true if the tasklet's wait was unlinked
+  void fire_timers(std::chrono::steady_clock::time_point now);
+  void idle_wait(int timeout_ms);
+  reactor& io();
+  void drain_remote();
+  void post(remote_op op);
+
+  // --- tasklets ---------------------------------------------------------------------------
+  tasklet_impl* create(const spawn_options_view& o);
+  void start(tasklet_impl* t, bool schedule);
+  void finalize(tasklet_impl* t) noexcept;  // after the last switch away from a dead one
+  void finish_unstarted(tasklet_impl* t) noexcept;
+  void throw_to(tasklet_impl* t, std::exception_ptr e, bool pending);
+  void deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept;
+  const stack_area* stack_of(tasklet_impl* t) const noexcept;
+  std::size_t high_water(tasklet_impl* t) const noexcept;
+  static void entry_point(transfer t);
+  static void switcher_entry(transfer t);
+
+  // --- run ---------------------------------------------------------------------------------
+  tasklet_impl* run_loop(run_frame& f);
+  void check_budget();
+
+  // State ---------------------------------------------------------------------------------
+  tasklet_impl* main_ = nullptr;
+  tasklet_impl* current_ = nullptr;
+  tasklet_impl* head_ = nullptr;  // next to run when current_ is out of the ring
+  int ring_size_ = 0;
+  tasklet_impl* all_ = nullptr;
+  std::size_t live_ = 0;
+  std::uint64_t next_id_ = 1;
+
+  timer_heap timers_;
+  std::unique_ptr<reactor> reactor_;
+  std::vector<run_frame*> frames_;
+  wait_queue nice_;
+  bool watch_budget_ = false;  // some frame has a budget: check it at switch points
+  unsigned poll_countdown_ = 64;
+  error_handler on_error_;
+  biased_lock local_lock_;  // stands in for a queue lock on thread-private waits
+
+  stack_pool pool_;
+  stack_area dense_stack_;
+  stack_area switcher_stack_;
+  tasklet_impl* dense_occupant_ = nullptr;
+
+  std::mutex remote_mu_;
+  std::vector<remote_op> remote_;
+  std::atomic<bool> has_remote_{false};
+  std::atomic<bool> sleeping_{false};
+  std::atomic<int> external_holds_{0};
+  std::atomic<bool> dump_requested_{false};
+  bool parked_ = false;
+};
+
+}  // namespace weft::detail

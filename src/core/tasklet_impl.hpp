@@ -1,0 +1,79 @@
+// The tasklet control block.
+//
+// Invariants:
+//  - Every field is owned by the tasklet's scheduler thread (`sched`) unless marked
+//    otherwise; other threads reach a tasklet only through its scheduler's remote queue.
+//  - `refs` counts handles plus one reference the scheduler holds from creation until the
+//    tasklet is finalized (its stack released after it finished).
+//  - A tasklet is in the run queue iff state == runnable or it is the running one.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include "core/context.hpp"
+#include "core/stack.hpp"
+#include "core/timer_heap.hpp"
+#include "weft/detail/callable.hpp"
+#include "weft/detail/wait.hpp"
+#include "weft/tasklet.hpp"
+
+namespace weft::detail {
+
+enum class tstate : std::uint8_t {
+  fresh,     // bound, never ran, not in the run queue (paused)
+  runnable,  // in the run queue (the running tasklet too)
+  blocked,   // waiting: channel, timer, fd, lock ... (`wait` says on what)
+  paused,    // alive, neither runnable nor blocked
+  dead,      // finished; its stack is released once the switch away from it completed
+};
+
+struct local_slots;
+
+struct tasklet_impl {
+  // Run-queue ring links.
+  tasklet_impl* rq_next = nullptr;
+  tasklet_impl* rq_prev = nullptr;
+  // Every live tasklet of the scheduler, for dump_tasklets().
+  tasklet_impl* all_next = nullptr;
+  tasklet_impl* all_prev = nullptr;
+
+  scheduler_impl* sched = nullptr;  // immutable
+  fcontext ctx = nullptr;           // saved context while switched out; null before start
+  std::atomic<int> refs{1};         // any thread
+  tstate state = tstate::fresh;
+  stack_kind kind = stack_kind::guarded;
+  bool is_main = false;
+  bool started = false;
+  bool block_trap = false;
+  wake_reason reason = wake_reason::signaled;
+  std::uint32_t wait_seq = 0;  // bumped whenever a wait ends, so stale remote wakes are ignored
+
+  std::exception_ptr pending;  // raised at the next resume (kill, throw, delivered errors)
+  wait_spec wait;              // valid while blocked
+  waiter own;                  // node for single waits
+  timer_node timer;            // deadline of the current wait
+  entry_fn entry;
+
+  stack_area stack;            // guarded: its own mapping
+  char* image = nullptr;       // dense: the saved part of the shared stack
+  std::size_t image_size = 0;
+  std::size_t image_cap = 0;
+  std::size_t image_high = 0;
+  std::size_t stack_limit = 0;
+
+  std::uint64_t id = 0;
+  std::string name;
+  local_slots* locals = nullptr;
+#ifdef WEFT_ASAN
+  void* asan_fake = nullptr;
+#endif
+};
+
+inline void add_ref(tasklet_impl* t) noexcept { t->refs.fetch_add(1, std::memory_order_relaxed); }
+void release(tasklet_impl* t) noexcept;
+
+}  // namespace weft::detail

@@ -1,0 +1,55 @@
+// wait_io / io_closing: how a tasklet waits for a file descriptor (see io_wait.hpp).
+#include "weft/detail/io_wait.hpp"
+
+#include <cstdint>
+
+#include "core/scheduler_impl.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+// The waiter records which fd and direction it waits on: index = fd, slot = event.
+bool cancel_io(void* owner, waiter* w) noexcept {
+  auto* r = static_cast<reactor*>(owner);
+  auto ev = static_cast<io_event>(reinterpret_cast<std::uintptr_t>(w->slot));
+  if (!w->linked) return false;
+  r->unwatch(w->index, ev, w);
+  return true;
+}
+
+void on_closed(void* ctx, waiter* w, io_status status) {
+  auto* s = static_cast<scheduler_impl*>(ctx);
+  w->result = static_cast<std::uint8_t>(status);
+  s->end_wait(w->task, wake_reason::signaled);
+}
+
+}  // namespace
+
+io_status wait_io(int fd, io_event ev, io_deadline until) {
+  scheduler_impl& s = this_scheduler();
+  reactor& r = s.io();
+  if (r.take_ready(fd, ev)) return io_status::ready;
+  if (until <= std::chrono::steady_clock::now()) return io_status::timed_out;
+  waiter& w = own_waiter();
+  w.index = fd;
+  w.slot = reinterpret_cast<void*>(static_cast<std::uintptr_t>(ev));
+  w.result = static_cast<std::uint8_t>(io_status::ready);
+  r.watch(fd, ev, &w);
+  wait_spec spec;
+  spec.cancel = &cancel_io;
+  spec.owner = &r;
+  spec.what = ev == io_event::readable ? "fd readable" : "fd writable";
+  spec.fd = fd;
+  lock_guard g(s.local_lock_);
+  if (s.block_current(g, spec, until) == wake_reason::timed_out) return io_status::timed_out;
+  return static_cast<io_status>(w.result);
+}
+
+void io_closing(int fd) noexcept {
+  scheduler_impl* s = tls_scheduler;
+  if (!s || !s->reactor_) return;
+  s->reactor_->closing(fd, &on_closed, s);
+}
+
+}  // namespace weft::detail
