@@ -1,0 +1,52 @@
+# weft: the top-level commands. Everything goes through CMake + Ninja underneath.
+#   make deps   install every Debian package the project needs (idempotent)
+#   make test   deps, build (g++), build again under ASan+UBSan (clang), run every test in both
+#   make run    deps, build, and run the main program
+#   make bench  deps, Release build, every benchmark (make bench-core, make bench-net)
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev \
+        libboost-context-dev libboost-fiber-dev libgtest-dev libgmock-dev libbenchmark-dev \
+        libssl-dev openssl golang-go procps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build build-asan build-release test test-fast run bench bench-core bench-net clean
+
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=g++ -DCMAKE_C_COMPILER=gcc -DWEFT_WERROR=ON
+	ninja -C build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DWEFT_SANITIZE=ON -DWEFT_WERROR=ON
+	ninja -C build-asan -j $(JOBS)
+
+build-release: deps
+	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_TESTS=OFF
+	ninja -C build-release -j $(JOBS)
+
+test: build build-asan
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E install_and_consume
+
+run: build
+	bash examples/tour.sh build
+
+bench: bench-core bench-net
+
+bench-core: build-release
+	bash bench/run_core.sh build-release
+
+bench-net: build-release
+	bash bench/run_net.sh build-release
+
+clean:
+	rm -rf build build-asan build-release
