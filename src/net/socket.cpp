@@ -157,7 +157,7 @@ void socket::listen(int backlog, std::error_code& ec) {
 void socket::listen(int backlog) {
   std::error_code ec;
   listen(backlog, ec);
-  if (ec) detail::throw_error(ec, "listen on", where());
+  if (ec) detail::throw_error(ec, "listen on", describe());
 }
 
 socket socket::accept(address* peer, std::error_code& ec) {
@@ -199,7 +199,7 @@ socket socket::accept(address* peer, std::error_code& ec) {
 socket socket::accept(address* peer) {
   std::error_code ec;
   socket s = accept(peer, ec);
-  if (ec) detail::throw_error(ec, "accept on", where());
+  if (ec) detail::throw_error(ec, "accept on", describe());
   return s;
 }
 
@@ -272,7 +272,7 @@ std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_co
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags) {
   std::error_code ec;
   std::size_t n = recv_into(buf, flags, ec);
-  if (ec) detail::throw_error(ec, "recv from", where());
+  if (ec) detail::throw_error(ec, "recv from", describe());
   return n;
 }
 
@@ -294,7 +294,7 @@ std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int f
 std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int flags) {
   std::error_code ec;
   std::size_t n = recvfrom_into(buf, from, flags, ec);
-  if (ec) detail::throw_error(ec, "recvfrom on", where());
+  if (ec) detail::throw_error(ec, "recvfrom on", describe());
   return n;
 }
 
@@ -314,7 +314,7 @@ std::size_t socket::send(std::span<const std::byte> data, int flags, std::error_
 std::size_t socket::send(std::span<const std::byte> data, int flags) {
   std::error_code ec;
   std::size_t n = send(data, flags, ec);
-  if (ec) detail::throw_error(ec, "send to", where());
+  if (ec) detail::throw_error(ec, "send to", describe());
   return n;
 }
 
@@ -337,7 +337,7 @@ std::size_t socket::sendall(std::span<const std::byte> data, int flags, std::err
 void socket::sendall(std::span<const std::byte> data, int flags) {
   std::error_code ec;
   sendall(data, flags, ec);
-  if (ec) detail::throw_error(ec, "send to", where());
+  if (ec) detail::throw_error(ec, "send to", describe());
 }
 
 std::size_t socket::sendto(std::span<const std::byte> data, const address& to, int flags,
@@ -365,7 +365,7 @@ void socket::shutdown(shutdown_how how, std::error_code& ec) {
 void socket::shutdown(shutdown_how how) {
   std::error_code ec;
   shutdown(how, ec);
-  if (ec) detail::throw_error(ec, "shutdown", where());
+  if (ec) detail::throw_error(ec, "shutdown", describe());
 }
 
 // ---- options and names -----------------------------------------------------------------
@@ -381,7 +381,7 @@ void socket::set_option(int level, int name, const void* value, socklen_t size, 
 void socket::set_option(int level, int name, int value) {
   std::error_code ec;
   set_option(level, name, &value, sizeof value, ec);
-  if (ec) detail::throw_error(ec, "setsockopt on", where());
+  if (ec) detail::throw_error(ec, "setsockopt on", describe());
 }
 
 void socket::get_option(int level, int name, void* value, socklen_t* size, std::error_code& ec) const {
@@ -397,7 +397,7 @@ int socket::get_option(int level, int name) const {
   socklen_t n = sizeof v;
   std::error_code ec;
   get_option(level, name, &v, &n, ec);
-  if (ec) detail::throw_error(ec, "getsockopt on", where());
+  if (ec) detail::throw_error(ec, "getsockopt on", describe());
   return v;
 }
 
@@ -445,6 +445,9 @@ address socket::where() const {
   return local_address(ec);
 }
 
-std::string socket::describe() const { return where().to_string(); }
+std::string socket::describe() const {
+  if (fd_ < 0 && peer_.empty()) return "closed socket";
+  return where().to_string();
+}
 
 }  // namespace weft::net
