@@ -30,10 +30,12 @@ class channel;
 namespace detail {
 
 // What travels through a channel: a value, or an exception the receiver rethrows.
+// The error is boxed: std::exception_ptr's copy and destructor are out-of-line library
+// calls, and the value path must not pay for them.
 template <class T>
 struct payload {
   std::optional<T> value;
-  std::exception_ptr error;
+  std::unique_ptr<std::exception_ptr> error;
 };
 
 // A payload that is on the stack for guarded tasklets and on the heap for dense ones.
@@ -97,7 +99,7 @@ class channel {
   // The receiver of this value rethrows `e` instead of getting a value.
   void send_exception(std::exception_ptr e) {
     detail::payload<T> p;
-    p.error = std::move(e);
+    p.error = std::make_unique<std::exception_ptr>(std::move(e));
     send_payload(std::move(p), detail::forever, "send_exception");
   }
   template <class E, class... A>
@@ -208,7 +210,7 @@ class channel {
     return p;
   }
   static T unwrap(detail::payload<T>&& p) {
-    if (p.error) std::rethrow_exception(p.error);
+    if (p.error) [[unlikely]] std::rethrow_exception(*p.error);
     return std::move(*p.value);
   }
 
@@ -313,12 +315,7 @@ class channel {
     w.slot = slot.get();
     w.queue_tag = 1;
     senders_.push_back(&w);
-    detail::wait_spec spec;
-    spec.cancel = &cancel_wait;
-    spec.owner = this;
-    spec.what = "channel send";
-    spec.direction = 1;
-    if (detail::block(g, spec, until) == detail::wake_reason::timed_out)
+    if (detail::block(g, send_kind, this, until) == detail::wake_reason::timed_out)
       throw timeout_error(std::string("weft::channel::") + op + ": timed out");
     if (w.result == detail::wait_closed) throw channel_closed();
   }
@@ -333,16 +330,14 @@ class channel {
     w.slot = slot.get();
     w.queue_tag = -1;
     receivers_.push_back(&w);
-    detail::wait_spec spec;
-    spec.cancel = &cancel_wait;
-    spec.owner = this;
-    spec.what = "channel receive";
-    spec.direction = -1;
-    if (detail::block(g, spec, until) == detail::wake_reason::timed_out)
+    if (detail::block(g, receive_kind, this, until) == detail::wake_reason::timed_out)
       throw timeout_error("weft::channel::receive: timed out");
     if (w.result == detail::wait_closed) throw channel_closed();
     return std::move(*slot.get());
   }
+
+  static constexpr detail::wait_kind send_kind{&cancel_wait, "channel send", 1};
+  static constexpr detail::wait_kind receive_kind{&cancel_wait, "channel receive", -1};
 
   mutable detail::biased_lock lock_;
   detail::wait_queue senders_;

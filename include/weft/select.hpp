@@ -58,7 +58,7 @@ struct select_access {
   static bool try_now(receive_case<T>& c, wake_token& tok, wake_mode& mode, std::exception_ptr& err) {
     payload<T> p;
     if (c.ch->take_locked(p, tok, mode)) {
-      if (p.error) err = p.error;
+      if (p.error) err = *p.error;
       else *c.out = std::move(p.value);
       return true;
     }
@@ -105,7 +105,7 @@ struct select_access {
       c.out->reset();
       return;
     }
-    if (slot->error) std::rethrow_exception(slot->error);
+    if (slot->error) std::rethrow_exception(*slot->error);
     *c.out = std::move(slot->value);
   }
   template <class T>
@@ -213,16 +213,13 @@ int select_impl(deadline until, bool may_block, C&... cases) {
   struct select_cancel_ctx {
     select_record* rec;
   } ctx{rec.get()};
-  wait_spec spec;
-  spec.cancel = &cancel_select;
-  spec.owner = &ctx;
-  spec.what = "select";
+  static constexpr wait_kind select_kind{&cancel_select, "select", 0};
   lock_guard g = [&]() -> lock_guard {
     static thread_local biased_lock none;
     return lock_guard(none);
   }();
   ml.unlock();
-  wake_reason why = block(g, spec, until);
+  wake_reason why = block(g, select_kind, &ctx, until);
   int fired = rec->fired.load(std::memory_order_acquire);
   if (why == wake_reason::timed_out || fired < 0) return -1;
   {

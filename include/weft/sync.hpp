@@ -13,15 +13,16 @@
 namespace weft {
 
 namespace detail {
+bool cancel_site(void* owner, waiter* w) noexcept;
 // A lock and a FIFO of waiters: the common part of every primitive below.
 struct wait_site {
   biased_lock lock;
   wait_queue queue;
   // Blocks the current tasklet in `queue` (g holds `lock`); true if woken by wake_one/all,
   // false on timeout.
-  bool wait(lock_guard& g, deadline until, const char* what);
+  bool wait(lock_guard& g, deadline until, const wait_kind& what);
   // The same, for a waiter the caller already queued.
-  bool wait_queued(lock_guard& g, const char* what, deadline until);
+  bool wait_queued(lock_guard& g, const wait_kind& what, deadline until);
   // Completes the first waiter; g is unlocked afterwards. False if nobody waited.
   bool wake_one(lock_guard& g);
   void wake_all(lock_guard& g);

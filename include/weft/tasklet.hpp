@@ -69,7 +69,7 @@ class tasklet {
   template <class F, class... A>
   static tasklet bind(spawn_options opts, F&& f, A&&... a) {
     auto* t = detail::new_tasklet({opts.stack, opts.stack_size, opts.name});
-    tasklet h(t);
+    tasklet h(t, adopt_t{});
     detail::entry_of(t).emplace(std::forward<F>(f), std::forward<A>(a)...);
     detail::start_tasklet(t, false);
     return h;
@@ -131,6 +131,8 @@ class tasklet {
 
   detail::tasklet_impl* impl() const noexcept { return impl_; }
   explicit tasklet(detail::tasklet_impl* t) noexcept;  // takes a new reference
+  struct adopt_t {};
+  tasklet(detail::tasklet_impl* t, adopt_t) noexcept : impl_(t) {}  // takes over a reference
 
  private:
   detail::tasklet_impl* impl_ = nullptr;
@@ -141,7 +143,7 @@ class tasklet {
 template <class F, class... A>
 tasklet spawn(spawn_options opts, F&& f, A&&... a) {
   auto* t = detail::new_tasklet({opts.stack, opts.stack_size, opts.name});
-  tasklet h(t);
+  tasklet h(t, tasklet::adopt_t{});
   detail::entry_of(t).emplace(std::forward<F>(f), std::forward<A>(a)...);
   detail::start_tasklet(t, true);
   return h;

@@ -39,8 +39,9 @@ using transfer = boost::context::detail::transfer_t;
 // the CPU's return-stack predictor that is never popped: after every switch each return up
 // the resumed tasklet's call chain was mispredicted (3-4 per yield, two thirds of its cost).
 // On x86-64 we therefore enter it with push+jmp, which keeps the predictor in step. The
-// frame is 16-byte aligned and kept clear of the red zone; r12 (callee-saved, so restored by
-// the jump back) remembers the stack pointer.
+// frame is 16-byte aligned; r12 (callee-saved, so restored by the jump back) remembers the
+// stack pointer. Files that include this are compiled with -mno-red-zone (CMakeLists.txt),
+// so nothing lives below the stack pointer that the pushes could overwrite.
 inline transfer jump(fcontext to, void* data) noexcept {
 #if defined(__x86_64__) && defined(__linux__)
   register void* rdi asm("rdi") = to;
@@ -49,7 +50,6 @@ inline transfer jump(fcontext to, void* data) noexcept {
   void* out;
   asm volatile(
       "mov %%rsp, %%r12\n\t"
-      "sub $128, %%rsp\n\t"
       "and $-16, %%rsp\n\t"
       "lea 1f(%%rip), %%rax\n\t"
       "push %%rax\n\t"

@@ -41,10 +41,10 @@ void dump_tasklets(std::ostream& out) {
   out << "weft: " << s.live_ << " tasklet(s), " << s.run_count() << " runnable\n";
   detail::tasklet_impl* t = s.main_;
   do {
-    out << "  #" << t->id << ' ' << (t->name.empty() ? "(unnamed)" : t->name) << ": "
+    out << "  #" << t->id << ' ' << t->name_or("(unnamed)") << ": "
         << state_name(t, s);
     if (t->state == detail::tstate::blocked) {
-      out << " on " << t->wait.what;
+      out << " on " << t->wait.kind->what;
       if (t->wait.fd >= 0) out << " (fd " << t->wait.fd << ')';
       if (t->timer.armed()) out << ", with a deadline";
     }

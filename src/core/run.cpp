@@ -96,14 +96,10 @@ void be_nice() {
   detail::waiter& w = detail::own_waiter();
   s.nice_.push_back(&w);
   detail::lock_guard g(s.local_lock_);
-  detail::wait_spec spec;
-  spec.cancel = &cancel_nice;
-  spec.owner = &s.nice_;
-  spec.what = "be_nice";
-  s.block_current(g, spec, detail::forever);
+  static constexpr detail::wait_kind nice_kind{&cancel_nice, "be_nice", 0};
+  detail::block(g, nice_kind, &s.nice_);
 }
 
-void schedule() { detail::this_scheduler().yield(); }
 
 void schedule_remove() {
   scheduler_impl& s = detail::this_scheduler();
@@ -132,10 +128,8 @@ void sleep_until(clock::time_point when) {
   scheduler_impl& s = detail::this_scheduler();
   detail::own_waiter();
   detail::lock_guard g(s.local_lock_);
-  detail::wait_spec spec;
-  spec.cancel = &cancel_sleep;
-  spec.what = "sleep";
-  s.block_current(g, spec, when);
+  static constexpr detail::wait_kind sleep_kind{&cancel_sleep, "sleep", 0};
+  detail::block(g, sleep_kind, nullptr, when);
 }
 
 }  // namespace weft

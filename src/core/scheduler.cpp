@@ -147,7 +147,14 @@ void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
-  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete t;
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  scheduler_impl* s = tls_scheduler;
+  if (s && t->sched == s && !t->is_main && s->spare_.size() < scheduler_impl::max_spare) {
+    t->~tasklet_impl();
+    s->spare_.push_back(t);
+    return;
+  }
+  delete t;
 }
 
 scheduler_impl& create_scheduler() {
@@ -161,12 +168,13 @@ scheduler_impl& create_scheduler() {
 scheduler_impl::scheduler_impl() {
   tls_scheduler = this;
   main_ = new tasklet_impl;
+  main_->refs.store(1, std::memory_order_relaxed);
   main_->sched = this;
   main_->is_main = true;
   main_->started = true;
   main_->state = tstate::runnable;
   main_->id = next_id_++;
-  main_->name = "main";
+  main_->set_name("main");
   main_->own.task = main_;
   main_->timer.owner = main_;
   main_->rq_next = main_->rq_prev = main_;
@@ -175,6 +183,7 @@ scheduler_impl::scheduler_impl() {
   live_ = 1;
   current_ = head_ = main_;
   ring_size_ = 1;
+  spare_.reserve(max_spare);
   install_overflow_handler();
   std::lock_guard<std::mutex> l(g_registry_mu);
   g_registry.push_back(this);
@@ -219,6 +228,8 @@ scheduler_impl::~scheduler_impl() {
   if (main_->locals) destroy_locals(main_);
   unmap_stack(dense_stack_);
   unmap_stack(switcher_stack_);
+  for (tasklet_impl* t : spare_) ::operator delete(t);
+  spare_.clear();
   tls_scheduler = nullptr;
   main_->state = tstate::dead;
   release(main_);
@@ -275,36 +286,72 @@ void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
 
 // --- switching ---------------------------------------------------------------------------
 
-void scheduler_impl::switch_to(tasklet_impl* next) {
-  tasklet_impl* prev = current_;
-  head_ = next;
-  if (next == prev) return;
-  current_ = next;
-  if (next->kind == stack_kind::dense && !next->is_main && dense_occupant_ != next) {
-    if (!switcher_stack_) switcher_stack_ = map_stack(64 * 1024);
+// The hot paths below are forced inline into their callers: every `ret` executed after a
+// stack switch returns through frames the CPU's return predictor has never seen, so each
+// call level between user code and the jump costs a misprediction per switch.
+#define WEFT_HOT [[gnu::always_inline]] inline
+
+[[gnu::noinline]] static void switch_via_switcher(scheduler_impl* s, tasklet_impl* prev) {
+  if (!s->switcher_stack_) s->switcher_stack_ = map_stack(64 * 1024);
 #ifdef WEFT_ASAN
-    __sanitizer_start_switch_fiber(prev->state != tstate::dead ? &prev->asan_fake : nullptr,
-                                   switcher_stack_.base, switcher_stack_.usable());
+  __sanitizer_start_switch_fiber(prev->state != tstate::dead ? &prev->asan_fake : nullptr,
+                                 s->switcher_stack_.base, s->switcher_stack_.usable());
 #endif
-    fcontext sw = make_context(switcher_stack_.top, switcher_stack_.usable(), &switcher_entry);
-    on_resume(jump(sw, prev));
-    return;
-  }
-  asan_start(prev, next, *this);
-  on_resume(jump(next->ctx, prev));
+  fcontext sw = make_context(s->switcher_stack_.top, s->switcher_stack_.usable(),
+                             &scheduler_impl::switcher_entry);
+  s->on_resume(jump(sw, prev));
 }
 
-void scheduler_impl::on_resume(transfer t) noexcept {
+WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   auto* prev = static_cast<tasklet_impl*>(t.data);
-  asan_finish(current_, prev);
-  if (prev) {
-    if (prev->state == tstate::dead) {
-      finalize(prev);
+  asan_finish(s->current_, prev);
+  if (prev) [[likely]] {
+    if (prev->state == tstate::dead) [[unlikely]] {
+      s->finalize(prev);
     } else {
       prev->ctx = t.fctx;
     }
   }
 }
+
+WEFT_HOT void switch_fast(scheduler_impl* s, tasklet_impl* next) {
+  tasklet_impl* prev = s->current_;
+  s->head_ = next;
+  if (next == prev) return;
+  s->current_ = next;
+  if (next->kind == stack_kind::dense && !next->is_main && s->dense_occupant_ != next) [[unlikely]] {
+    switch_via_switcher(s, prev);
+    return;
+  }
+  asan_start(prev, next, *s);
+  resume_from(s, jump(next->ctx, prev));
+}
+
+[[gnu::noinline, gnu::cold]] static void raise_pending(tasklet_impl* cur) {
+  std::exception_ptr e = std::move(cur->pending);
+  cur->pending = nullptr;
+  std::rethrow_exception(e);
+}
+
+WEFT_HOT void after_resume_fast(scheduler_impl* s) {
+  tasklet_impl* cur = s->current_;
+  if (cur->pending) [[unlikely]] raise_pending(cur);
+}
+
+// The current tasklet has left the ring: run the next one. The common case (something is
+// runnable, no timers to fire, no remote posts) switches directly.
+WEFT_HOT void leave_fast(scheduler_impl* s) {
+  if (s->head_ != nullptr && s->timers_.empty() &&
+      !s->has_remote_.load(std::memory_order_relaxed)) [[likely]] {
+    switch_fast(s, s->head_);
+    return;
+  }
+  s->leave_and_switch(false);
+}
+
+void scheduler_impl::switch_to(tasklet_impl* next) { switch_fast(this, next); }
+
+void scheduler_impl::on_resume(transfer t) noexcept { resume_from(this, t); }
 
 // Runs on its own small stack: saves the shared stack's occupant, lays out the target
 // dense tasklet there, and jumps to it. It is abandoned after each use (made anew each time).
@@ -361,35 +408,31 @@ void scheduler_impl::switcher_entry(transfer t) {
   fatal("the stack switcher was resumed");
 }
 
-void scheduler_impl::after_resume() {
-  tasklet_impl* cur = current_;
-  if (cur->pending) [[unlikely]] {
-    std::exception_ptr e = std::move(cur->pending);
-    cur->pending = nullptr;
-    std::rethrow_exception(e);
-  }
-}
+void scheduler_impl::after_resume() { after_resume_fast(this); }
 
-void scheduler_impl::yield() {
-  if (has_remote_.load(std::memory_order_relaxed)) [[unlikely]] drain_remote();
-  if (--poll_countdown_ == 0) [[unlikely]] {
+WEFT_HOT void yield_fast(scheduler_impl* s);
+void scheduler_impl::yield() { yield_fast(this); }
+
+WEFT_HOT void yield_fast(scheduler_impl* s) {
+  if (s->has_remote_.load(std::memory_order_relaxed)) [[unlikely]] s->drain_remote();
+  if (--s->poll_countdown_ == 0) [[unlikely]] {
     // Fairness: tasklets that keep yielding must not starve timers and sockets.
-    poll_countdown_ = 64;
-    if (!timers_.empty()) fire_timers(std::chrono::steady_clock::now());
-    if (reactor_ && reactor_->waiting() > 0) idle_wait(0);
+    s->poll_countdown_ = 64;
+    if (!s->timers_.empty()) s->fire_timers(std::chrono::steady_clock::now());
+    if (s->reactor_ && s->reactor_->waiting() > 0) s->idle_wait(0);
   }
-  tasklet_impl* cur = current_;
-  if (watch_budget_) [[unlikely]] {
-    check_budget();
+  tasklet_impl* cur = s->current_;
+  if (s->watch_budget_) [[unlikely]] {
+    s->check_budget();
     if (cur->state == tstate::paused) {
-      leave_and_switch(false);
-      after_resume();
+      s->leave_and_switch(false);
+      after_resume_fast(s);
       return;
     }
   }
   tasklet_impl* next = cur->rq_next;
-  if (next != cur) switch_to(next);
-  after_resume();
+  if (next != cur) switch_fast(s, next);
+  after_resume_fast(s);
 }
 
 void scheduler_impl::leave_and_switch(bool finishing) {
@@ -460,9 +503,9 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
     // come: wake main with the reason (Stackless's slp_tasklet_end).
     tasklet_impl* m = main_;
     if (m->state == tstate::dead) fatal("no tasklet can run and main has finished");
-    const char* why = m->wait.direction < 0
+    const char* why = m->wait.kind->direction < 0
                           ? "Deadlock: the main tasklet is receiving without a sender available."
-                      : m->wait.direction > 0
+                      : m->wait.kind->direction > 0
                           ? "Deadlock: the main tasklet is sending without a receiver available."
                           : "Deadlock: the main tasklet is blocked and no tasklet can wake it.";
     if (m->state == tstate::blocked) cancel_wait(m);
@@ -473,26 +516,32 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
 
 // --- waits --------------------------------------------------------------------------------
 
-wake_reason scheduler_impl::block_current(lock_guard& g, const wait_spec& spec, deadline until) {
-  tasklet_impl* cur = current_;
+WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kind& kind, void* owner,
+                               deadline until, int fd);
+
+WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kind& kind, void* owner,
+                               deadline until, int fd) {
+  tasklet_impl* cur = s->current_;
   if (cur->block_trap) [[unlikely]] {
     g.unlock();
-    if (spec.cancel) spec.cancel(spec.owner, &cur->own);
+    if (kind.cancel) kind.cancel(owner, &cur->own);
     throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
   }
-  cur->wait = spec;
+  cur->wait.kind = &kind;
+  cur->wait.owner = owner;
+  cur->wait.fd = fd;
   cur->state = tstate::blocked;
   cur->reason = wake_reason::signaled;
   if (until != forever) {
     cur->timer.owner = cur;
-    timers_.arm(&cur->timer, until);
+    s->timers_.arm(&cur->timer, until);
   }
-  ring_unlink(cur);
+  s->ring_unlink(cur);
   g.unlock();
-  if (watch_budget_) [[unlikely]] check_budget();
-  leave_and_switch(false);
-  if (cur->timer.armed()) timers_.disarm(&cur->timer);
-  after_resume();
+  if (s->watch_budget_) [[unlikely]] s->check_budget();
+  leave_fast(s);
+  if (cur->timer.armed()) [[unlikely]] s->timers_.disarm(&cur->timer);
+  after_resume_fast(s);
   return cur->reason;
 }
 
@@ -508,7 +557,7 @@ void scheduler_impl::end_wait(tasklet_impl* t, wake_reason why) noexcept {
 
 bool scheduler_impl::cancel_wait(tasklet_impl* t) noexcept {
   if (t->state != tstate::blocked) return false;
-  bool unlinked = t->wait.cancel ? t->wait.cancel(t->wait.owner, &t->own) : true;
+  bool unlinked = t->wait.kind->cancel ? t->wait.kind->cancel(t->wait.owner, &t->own) : true;
   if (t->timer.armed()) timers_.disarm(&t->timer);
   return unlinked;
 }
@@ -609,18 +658,25 @@ void scheduler_impl::drain_remote() {
 // --- tasklets -----------------------------------------------------------------------------
 
 tasklet_impl* scheduler_impl::create(const spawn_options_view& o) {
-  auto* t = new tasklet_impl;
+  tasklet_impl* t;
+  if (!spare_.empty()) {
+    t = new (spare_.back()) tasklet_impl;
+    spare_.pop_back();
+  } else {
+    t = new tasklet_impl;
+  }
   t->sched = this;
   t->kind = o.stack;
   t->id = next_id_++;
   t->own.task = t;
   t->timer.owner = t;
-  if (!o.name.empty()) t->name.assign(o.name);
+  t->set_name(o.name);
   if (o.stack == stack_kind::guarded) {
     try {
       t->stack = pool_.take(o.stack_size ? o.stack_size : default_stack_size);
     } catch (...) {
-      delete t;
+      t->refs.store(1, std::memory_order_relaxed);
+      release(t);
       throw;
     }
 #ifdef WEFT_ASAN
@@ -686,6 +742,10 @@ void scheduler_impl::entry_point(transfer tr) {
     self->pending = nullptr;
     self->state = tstate::dead;
     s->ring_unlink(self);
+    if (s->head_ != nullptr && s->timers_.empty() &&
+        !s->has_remote_.load(std::memory_order_relaxed)) [[likely]] {
+      switch_fast(s, s->head_);
+    }
     s->leave_and_switch(true);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft: fatal: while ending tasklet %llu: %s\n",
@@ -837,8 +897,8 @@ bool on_shared_stack() noexcept {
   return s && s->current_->kind == stack_kind::dense && !s->current_->is_main;
 }
 
-wake_reason block(lock_guard& g, const wait_spec& spec, deadline until) {
-  return this_scheduler().block_current(g, spec, until);
+wake_reason block(lock_guard& g, const wait_kind& kind, void* owner, deadline until, int fd) {
+  return block_fast(&this_scheduler(), g, kind, owner, until, fd);
 }
 
 wake_token prepare_wake(waiter* w) noexcept {
@@ -864,12 +924,12 @@ void wake(const wake_token& tok, wake_mode mode) {
     t->wait = wait_spec{};
     if (t->timer.armed()) s.timers_.disarm(&t->timer);
     s.make_runnable_next(t);
-    s.switch_to(t);
-    s.after_resume();
+    switch_fast(&s, t);
+    after_resume_fast(&s);
     return;
   }
   s.end_wait(t, wake_reason::signaled);
-  if (mode == wake_mode::append_and_yield && cur_runs) s.yield();
+  if (mode == wake_mode::append_and_yield && cur_runs) yield_fast(&s);
 }
 
 void check_may_block() {
@@ -938,3 +998,7 @@ external_wakeup_hold::~external_wakeup_hold() {
 void register_helper_thread() noexcept { g_helper_threads.fetch_add(1); }
 
 }  // namespace weft::detail
+
+namespace weft {
+void schedule() { detail::yield_fast(&detail::this_scheduler()); }
+}  // namespace weft

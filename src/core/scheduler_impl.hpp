@@ -67,7 +67,6 @@ struct scheduler_impl {
   tasklet_impl* find_next(bool finishing);
 
   // --- waits -----------------------------------------------------------------------------
-  wake_reason block_current(lock_guard& g, const wait_spec& spec, deadline until);
   void end_wait(tasklet_impl* t, wake_reason why) noexcept;  // blocked -> runnable
   bool cancel_wait(tasklet_impl* t) noexcept;  // true if the tasklet's wait was unlinked
   void fire_timers(std::chrono::steady_clock::time_point now);
@@ -111,6 +110,9 @@ struct scheduler_impl {
   biased_lock local_lock_;  // stands in for a queue lock on thread-private waits
 
   stack_pool pool_;
+  // Control blocks of finished tasklets, destroyed but not freed, for the next spawn.
+  static constexpr std::size_t max_spare = 1024;
+  std::vector<tasklet_impl*> spare_;
   stack_area dense_stack_;
   stack_area switcher_stack_;
   tasklet_impl* dense_occupant_ = nullptr;

@@ -77,14 +77,13 @@ stack_area map_stack(std::size_t usable) {
   }
   stack_area s;
   s.mapping = p;
-  s.mapped = total;
   s.base = static_cast<char*>(p) + guard;
   s.top = s.base + usable;
   return s;
 }
 
 void unmap_stack(stack_area& s) noexcept {
-  if (s.mapping) ::munmap(s.mapping, s.mapped);
+  if (s.mapping) ::munmap(s.mapping, static_cast<std::size_t>(s.top - static_cast<char*>(s.mapping)));
   s = stack_area{};
 }
 
@@ -161,7 +160,7 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
       // or anywhere in it, as an overflow.
       if (addr >= guard_lo - 64 * 1024 && addr < area->base) {
         write_str("weft: tasklet ");
-        write_str(t->name.empty() ? "(unnamed)" : t->name.c_str());
+        write_str(t->name_or("(unnamed)"));
         write_str(" overflowed its ");
         write_num(area->usable() / 1024);
         write_str(" KiB stack (fault at guard page); aborting\n");

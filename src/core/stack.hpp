@@ -13,8 +13,7 @@
 namespace weft::detail {
 
 struct stack_area {
-  void* mapping = nullptr;   // start of the mapping (the guard page)
-  std::size_t mapped = 0;    // bytes mapped, guard included
+  void* mapping = nullptr;   // start of the mapping (the guard page); it ends at `top`
   char* base = nullptr;      // lowest usable address
   char* top = nullptr;       // one past the highest usable address
   std::size_t usable() const noexcept { return static_cast<std::size_t>(top - base); }

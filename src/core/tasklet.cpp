@@ -42,7 +42,7 @@ bool tasklet::scheduled() const noexcept {
 }
 int tasklet::blocked() const noexcept {
   if (!impl_ || impl_->state != tstate::blocked) return 0;
-  return impl_->wait.direction;
+  return impl_->wait.kind->direction;
 }
 bool tasklet::paused() const noexcept {
   return impl_ && (impl_->state == tstate::paused || impl_->state == tstate::fresh);
@@ -52,14 +52,14 @@ bool tasklet::is_current() const noexcept {
   return impl_ && impl_->sched == detail::tls_scheduler && impl_->sched->current_ == impl_;
 }
 std::uint64_t tasklet::id() const noexcept { return impl_ ? impl_->id : 0; }
-std::string tasklet::name() const { return impl_ ? impl_->name : std::string(); }
+std::string tasklet::name() const { return impl_ ? impl_->name_or("") : std::string(); }
 void tasklet::set_name(std::string_view name) {
   detail::owner_thread(impl_, "tasklet::set_name");
-  impl_->name.assign(name);
+  impl_->set_name(name);
 }
 std::string tasklet::waiting_on() const {
   if (!impl_ || impl_->state != tstate::blocked) return {};
-  std::string s = impl_->wait.what;
+  std::string s = impl_->wait.kind->what;
   if (impl_->wait.fd >= 0) s += " (fd " + std::to_string(impl_->wait.fd) + ")";
   return s;
 }

@@ -12,7 +12,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/context.hpp"
 #include "core/stack.hpp"
@@ -43,7 +45,7 @@ struct tasklet_impl {
 
   scheduler_impl* sched = nullptr;  // immutable
   fcontext ctx = nullptr;           // saved context while switched out; null before start
-  std::atomic<int> refs{1};         // any thread
+  std::atomic<int> refs{2};         // any thread; born with the scheduler's and the spawn handle's
   tstate state = tstate::fresh;
   stack_kind kind = stack_kind::guarded;
   bool is_main = false;
@@ -63,10 +65,20 @@ struct tasklet_impl {
   std::size_t image_size = 0;
   std::size_t image_cap = 0;
   std::size_t image_high = 0;
-  std::size_t stack_limit = 0;
 
   std::uint64_t id = 0;
-  std::string name;
+  std::unique_ptr<char[]> name;  // null when unnamed; a pointer keeps idle tasklets small
+
+  const char* name_or(const char* fallback) const noexcept { return name ? name.get() : fallback; }
+  void set_name(std::string_view n) {
+    if (n.empty()) {
+      name.reset();
+      return;
+    }
+    name = std::make_unique<char[]>(n.size() + 1);
+    n.copy(name.get(), n.size());
+    name[n.size()] = '\0';
+  }
   local_slots* locals = nullptr;
 #ifdef WEFT_ASAN
   void* asan_fake = nullptr;

@@ -36,13 +36,12 @@ io_status wait_io(int fd, io_event ev, io_deadline until) {
   w.slot = reinterpret_cast<void*>(static_cast<std::uintptr_t>(ev));
   w.result = static_cast<std::uint8_t>(io_status::ready);
   r.watch(fd, ev, &w);
-  wait_spec spec;
-  spec.cancel = &cancel_io;
-  spec.owner = &r;
-  spec.what = ev == io_event::readable ? "fd readable" : "fd writable";
-  spec.fd = fd;
+  static constexpr wait_kind readable_kind{&cancel_io, "fd readable", 0};
+  static constexpr wait_kind writable_kind{&cancel_io, "fd writable", 0};
   lock_guard g(s.local_lock_);
-  if (s.block_current(g, spec, until) == wake_reason::timed_out) return io_status::timed_out;
+  if (block(g, ev == io_event::readable ? readable_kind : writable_kind, &r, until, fd) ==
+      wake_reason::timed_out)
+    return io_status::timed_out;
   return static_cast<io_status>(w.result);
 }
 

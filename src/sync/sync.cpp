@@ -14,6 +14,11 @@ using detail::deadline;
 using detail::lock_guard;
 
 namespace {
+constexpr detail::wait_kind mutex_kind{&detail::cancel_site, "mutex", 0};
+constexpr detail::wait_kind cv_kind{&detail::cancel_site, "condition_variable", 0};
+constexpr detail::wait_kind semaphore_kind{&detail::cancel_site, "semaphore", 0};
+constexpr detail::wait_kind event_kind{&detail::cancel_site, "event", 0};
+constexpr detail::wait_kind wait_group_kind{&detail::cancel_site, "wait_group", 0};
 deadline after(duration d) { return std::chrono::steady_clock::now() + d; }
 detail::tasklet_impl* me() { return detail::this_scheduler().current_; }
 }  // namespace
@@ -30,7 +35,7 @@ bool lock_mutex(detail::wait_site& site, detail::tasklet_impl*& owner, deadline 
     return true;
   }
   if (until == deadline::min()) return false;
-  return site.wait(g, until, "mutex");  // on success unlock() made us the owner
+  return site.wait(g, until, mutex_kind);  // on success unlock() made us the owner
 }
 }  // namespace
 
@@ -69,7 +74,7 @@ bool cv_wait(detail::wait_site& site, std::unique_lock<mutex>& lk, deadline unti
   }
   bool signaled = false;
   try {
-    signaled = site.wait_queued(g, "condition_variable", until);
+    signaled = site.wait_queued(g, cv_kind, until);
   } catch (...) {
     lk.lock();
     throw;
@@ -102,7 +107,7 @@ bool acquire_permit(detail::wait_site& site, std::ptrdiff_t& count, deadline unt
     return true;
   }
   if (until == deadline::min()) return false;
-  return site.wait(g, until, "semaphore");  // release() handed us the permit
+  return site.wait(g, until, semaphore_kind);  // release() handed us the permit
 }
 }  // namespace
 
@@ -132,12 +137,12 @@ void event::clear() {
 }
 void event::wait() {
   lock_guard g(site_.lock);
-  if (!set_) site_.wait(g, detail::forever, "event");
+  if (!set_) site_.wait(g, detail::forever, event_kind);
 }
 bool event::wait_for(duration d) {
   lock_guard g(site_.lock);
   if (set_) return true;
-  return site_.wait(g, after(d), "event");
+  return site_.wait(g, after(d), event_kind);
 }
 
 // --- wait_group ---------------------------------------------------------------------------------
@@ -151,12 +156,12 @@ void wait_group::add(std::ptrdiff_t n) {
 void wait_group::done() { add(-1); }
 void wait_group::wait() {
   lock_guard g(site_.lock);
-  if (count_ > 0) site_.wait(g, detail::forever, "wait_group");
+  if (count_ > 0) site_.wait(g, detail::forever, wait_group_kind);
 }
 bool wait_group::wait_for(duration d) {
   lock_guard g(site_.lock);
   if (count_ == 0) return true;
-  return site_.wait(g, after(d), "wait_group");
+  return site_.wait(g, after(d), wait_group_kind);
 }
 
 }  // namespace weft

@@ -7,7 +7,6 @@
 
 namespace weft::detail {
 
-namespace {
 bool cancel_site(void* owner, waiter* w) noexcept {
   auto* site = static_cast<wait_site*>(owner);
   lock_guard g(site->lock);
@@ -15,20 +14,15 @@ bool cancel_site(void* owner, waiter* w) noexcept {
   site->queue.erase(w);
   return true;
 }
-}  // namespace
 
-bool wait_site::wait(lock_guard& g, deadline until, const char* what) {
+bool wait_site::wait(lock_guard& g, deadline until, const wait_kind& what) {
   waiter& w = own_waiter();
   queue.push_back(&w);
   return wait_queued(g, what, until);
 }
 
-bool wait_site::wait_queued(lock_guard& g, const char* what, deadline until) {
-  wait_spec spec;
-  spec.cancel = &cancel_site;
-  spec.owner = this;
-  spec.what = what;
-  return block(g, spec, until) == wake_reason::signaled;
+bool wait_site::wait_queued(lock_guard& g, const wait_kind& what, deadline until) {
+  return block(g, what, this, until) == wake_reason::signaled;
 }
 
 bool wait_site::wake_one(lock_guard& g) {

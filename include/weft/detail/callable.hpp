@@ -60,7 +60,7 @@ class entry_fn {
         if (heap) ::operator delete(p, std::align_val_t{alignof(B)});
       }};
 
-  alignas(std::max_align_t) unsigned char inline_[48];
+  alignas(std::max_align_t) unsigned char inline_[32];
   void* obj_ = nullptr;
   const ops* ops_ = nullptr;
 };

@@ -153,14 +153,21 @@ struct select_record {
 // its select won first. Call under the queue's lock, after unlinking.
 inline bool claim(waiter* w) noexcept { return w->sel == nullptr || w->sel->claim(w->index); }
 
-// What a blocked tasklet waits on, for kills, timeouts and dump_tasklets().
+// What kind of thing a blocked tasklet waits on, for kills, timeouts and dump_tasklets().
+// One static instance per kind of wait.
+struct wait_kind {
+  // Unlinks `w` from `owner` if it is still queued and returns true; returns false if a
+  // waker already completed it (the tasklet is then, or is about to be, woken).
+  bool (*cancel)(void* owner, waiter* w) noexcept;
+  const char* what;
+  int direction;  // +1 sending on a channel, -1 receiving, 0 anything else
+};
+inline constexpr wait_kind not_waiting{nullptr, "", 0};
+
+// What one blocked tasklet waits on: the kind, the object, and the fd for I/O waits.
 struct wait_spec {
-  // Unlinks `w` if it is still queued and returns true; returns false if a waker already
-  // completed it (the tasklet is then, or is about to be, woken with the result).
-  bool (*cancel)(void* owner, waiter* w) noexcept = nullptr;
+  const wait_kind* kind = &not_waiting;
   void* owner = nullptr;
-  const char* what = "";
-  int direction = 0;  // +1 sending on a channel, -1 receiving, 0 anything else
   int fd = -1;
 };
 
@@ -183,7 +190,10 @@ bool on_shared_stack() noexcept;
 // Blocks the current tasklet until woken, the deadline passes, or it is killed (then the
 // exception propagates from here with the wait already cancelled). `g` is unlocked once the
 // tasklet has left the run queue. Throws deadlock_error if nothing can ever wake it.
-wake_reason block(lock_guard& g, const wait_spec& spec, deadline until = forever);
+// The arguments travel in registers: a wait_spec built on the stack and copied cost a
+// store-forwarding stall per blocking call.
+wake_reason block(lock_guard& g, const wait_kind& kind, void* owner, deadline until = forever,
+                  int fd = -1);
 
 struct wake_token {
   tasklet_impl* task = nullptr;
