@@ -3,14 +3,10 @@
 #pragma once
 
 #include <exception>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
-
-#include "weft/channel.hpp"
-#include "weft/detail/io_wait.hpp"
 
 namespace weft {
 
@@ -21,9 +17,11 @@ struct blocking_job {
   virtual void run() noexcept = 0;  // called once, on a worker thread
 };
 
-// Hands `job` to the process-wide worker pool. Threads are started on demand (up to 64
-// running at once; beyond that jobs queue) and end after 10 s idle. Never blocks.
-void submit_blocking(std::unique_ptr<blocking_job> job);
+// Runs job->run() on the process-wide worker pool and suspends the calling tasklet until it
+// returned. Threads start on demand (at most 64 run at once; beyond that jobs queue) and end
+// after 10 s idle. If the tasklet is killed meanwhile, tasklet_exit propagates at once and
+// the job still runs to completion (it is shared with the pool).
+void run_on_pool(std::shared_ptr<blocking_job> job);
 
 }  // namespace detail
 
@@ -38,41 +36,27 @@ template <class F>
 auto run_blocking(F&& f) -> std::decay_t<std::invoke_result_t<std::decay_t<F>&>> {
   using fn_type = std::decay_t<F>;
   using result = std::decay_t<std::invoke_result_t<fn_type&>>;
-  struct state {
-    std::conditional_t<std::is_void_v<result>, bool, std::optional<result>> value{};
-    std::exception_ptr error;
-    channel<int> done{1};  // thread-safe: the worker sends, the tasklet receives
-  };
   struct job final : detail::blocking_job {
-    job(F&& f, std::shared_ptr<state> s)
-        : fn(std::forward<F>(f)), st(std::move(s)), hold(std::make_unique<detail::external_wakeup_hold>()) {}
+    explicit job(F&& f) : fn(std::forward<F>(f)) {}
     void run() noexcept override {
       try {
         if constexpr (std::is_void_v<result>) {
           fn();
         } else {
-          st->value.emplace(fn());
+          value.emplace(fn());
         }
       } catch (...) {
-        st->error = std::current_exception();
+        error = std::current_exception();
       }
-      try {
-        st->done.send(1);
-      } catch (...) {
-        // A buffered channel with room does not fail; nobody could be told anyway.
-      }
-      // Only now: the tasklet is runnable, so the scheduler cannot see a false deadlock.
-      hold.reset();
     }
     fn_type fn;
-    std::shared_ptr<state> st;
-    std::unique_ptr<detail::external_wakeup_hold> hold;
+    std::conditional_t<std::is_void_v<result>, bool, std::optional<result>> value{};
+    std::exception_ptr error;
   };
-  auto st = std::make_shared<state>();
-  detail::submit_blocking(std::make_unique<job>(std::forward<F>(f), st));
-  st->done.receive();
-  if (st->error) std::rethrow_exception(st->error);
-  if constexpr (!std::is_void_v<result>) return std::move(*st->value);
+  auto j = std::make_shared<job>(std::forward<F>(f));
+  detail::run_on_pool(j);
+  if (j->error) std::rethrow_exception(j->error);
+  if constexpr (!std::is_void_v<result>) return std::move(*j->value);
 }
 
 }  // namespace weft

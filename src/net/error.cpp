@@ -21,6 +21,17 @@ class stream_category_impl final : public std::error_category {
   }
 };
 
+// weft::timeout_error whose what() reads "<op> <address>: timed out" rather than
+// system_error's "...: Connection timed out".
+class net_timeout final : public timeout_error {
+ public:
+  explicit net_timeout(const std::string& what) : timeout_error(what), what_(what + ": timed out") {}
+  const char* what() const noexcept override { return what_.c_str(); }
+
+ private:
+  std::string what_;
+};
+
 }  // namespace
 
 const std::error_category& stream_category() noexcept {
@@ -40,7 +51,7 @@ void throw_error(const std::error_code& ec, std::string_view op, std::string_vie
     what += ' ';
     what += where;
   }
-  if (ec == std::errc::timed_out) throw timeout_error(what + ": timed out");
+  if (ec == std::errc::timed_out) throw net_timeout(what);
   throw std::system_error(ec, what);
 }
 

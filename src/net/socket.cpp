@@ -435,7 +435,7 @@ address socket::peer_address(std::error_code& ec) const {
 address socket::peer_address() const {
   std::error_code ec;
   address a = peer_address(ec);
-  if (ec) detail::throw_error(ec, "getpeername", local_address(ec));
+  if (ec) detail::throw_error(ec, "getpeername on", describe());
   return a;
 }
 

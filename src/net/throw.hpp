@@ -1,5 +1,6 @@
 // How the throwing forms of weft::net report a failure: one message shape everywhere,
-// "<operation> <address>: <reason>", and timeouts as weft::timeout_error.
+// "<operation> <address>: <reason>" (a timeout is a weft::timeout_error reading
+// "<operation> <address>: timed out").
 #pragma once
 
 #include <string_view>

@@ -22,6 +22,12 @@ bool would_block(const std::error_code& ec) noexcept;
 void close(int fd) noexcept;
 bool set_nonblocking(int fd, std::error_code& ec) noexcept;
 
+// A non-blocking eventfd, for waking a tasklet from another thread. signal() adds 1;
+// drain() resets it to 0. Both ignore EAGAIN.
+int eventfd(std::error_code& ec) noexcept;
+void eventfd_signal(int fd) noexcept;
+void eventfd_drain(int fd) noexcept;
+
 // Socket set-up. Each returns -1 (or false) and sets ec on failure.
 int socket(int family, int type, int protocol, std::error_code& ec) noexcept;
 bool socketpair(int family, int type, int protocol, int fds[2], std::error_code& ec) noexcept;

@@ -2,9 +2,11 @@
 #include "sys/sys.hpp"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace weft::sys {
 
@@ -44,6 +46,20 @@ bool set_nonblocking(int fd, std::error_code& ec) noexcept {
   if (flags < 0) return false;
   if (flags & O_NONBLOCK) return true;
   return retry(ec, [&] { return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK); }) == 0;
+}
+
+int eventfd(std::error_code& ec) noexcept {
+  return retry(ec, [] { return ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); });
+}
+
+void eventfd_signal(int fd) noexcept {
+  std::uint64_t one = 1;
+  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
+}
+
+void eventfd_drain(int fd) noexcept {
+  std::uint64_t v;
+  while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {}
 }
 
 int socket(int family, int type, int protocol, std::error_code& ec) noexcept {
