@@ -96,6 +96,7 @@ TEST(NetClose, CloseWakesEveryWaiterWithOperationCanceled) {
 }
 
 TEST(NetClose, KillDuringRecvUnwindsAndLeaksNothing) {
+  warm_up_reactor();
   int before = open_fds();
   bool unwound = false;
   bool returned = false;

@@ -159,6 +159,7 @@ TEST(NetTcp, OptionsAndAddresses) {
 }
 
 TEST(NetTcp, SocketsMoveAndCloseOnce) {
+  warm_up_reactor();
   int before = open_fds();
   {
     auto [a, b] = tcp_pair();
