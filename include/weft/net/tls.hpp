@@ -201,7 +201,8 @@ class tls_stream {
   // After the handshake. server_name: on a server the SNI name the client sent, on a client
   // the one it sent ("" if none). alpn_protocol: "" if none was agreed. version: "TLSv1.3".
   // peer_subject: the peer certificate's subject, one line as RFC 2253 ("CN=localhost"),
-  // "" if the peer sent none; peer_verified: it was sent and passed verification.
+  // "" if the peer sent none; peer_verified: it was sent and its chain verified (OpenSSL
+  // checks the chain even with tls_verify::none; the name is checked only with it on).
   std::string server_name() const;
   std::string alpn_protocol() const;
   std::string cipher() const;
