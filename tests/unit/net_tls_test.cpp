@@ -604,7 +604,9 @@ TEST(NetTls, KillingABlockedReaderUnwindsWithoutLeaks) {
     weft::run();
     EXPECT_TRUE(unwound);
     EXPECT_TRUE(server_done);
-    EXPECT_EQ(server_ec, net::tls_errc::truncated);
+    // No close_notify: truncated, or a reset if the server's session tickets were still
+    // unread in the client's receive buffer when it closed.
+    EXPECT_TRUE(server_ec == net::tls_errc::truncated || server_ec == std::errc::connection_reset) << server_ec.message();
   }
   EXPECT_EQ(open_fds(), fds_before);
 }
