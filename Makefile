@@ -11,7 +11,7 @@ DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-de
         libssl-dev openssl golang-go procps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build build-asan build-release test test-fast run bench bench-core bench-net clean
+.PHONY: deps build build-asan build-release test run bench bench-core bench-net clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

@@ -109,7 +109,7 @@ struct select_access {
     *c.out = std::move(slot->value);
   }
   template <class T>
-  static void finish(send_case<T>& c, waiter* w, payload<T>*) {
+  static void finish(send_case<T>&, waiter* w, payload<T>*) {
     if (w->result == wait_closed) throw channel_closed();
   }
 };

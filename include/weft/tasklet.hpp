@@ -96,7 +96,7 @@ class tasklet {
   std::uint64_t id() const noexcept;
   std::string name() const;
   void set_name(std::string_view name);
-  // What a blocked tasklet waits on ("channel receive", "sleep", "fd 7 readable", ...).
+  // What a blocked tasklet waits on ("channel receive", "sleep", "fd readable (fd 7)", ...).
   std::string waiting_on() const;
   // Deepest stack use observed so far, in bytes (guarded: since its stack was mapped;
   // dense: largest saved image).

@@ -47,6 +47,8 @@
 #include "core/local_slots.hpp"
 #include "weft/error.hpp"
 
+extern "C" void* __cxa_get_globals() noexcept;
+
 namespace weft::detail {
 
 constinit thread_local scheduler_impl* tls_scheduler __attribute__((tls_model("initial-exec"))) = nullptr;
@@ -184,6 +186,7 @@ scheduler_impl::scheduler_impl() {
   current_ = head_ = main_;
   ring_size_ = 1;
   spare_.reserve(max_spare);
+  eh_globals_ = static_cast<eh_state*>(__cxa_get_globals());
   install_overflow_handler();
   std::lock_guard<std::mutex> l(g_registry_mu);
   g_registry.push_back(this);
@@ -319,6 +322,8 @@ WEFT_HOT void switch_fast(scheduler_impl* s, tasklet_impl* next) {
   s->head_ = next;
   if (next == prev) return;
   s->current_ = next;
+  prev->eh = *s->eh_globals_;
+  *s->eh_globals_ = next->eh;
   if (next->kind == stack_kind::dense && !next->is_main && s->dense_occupant_ != next) [[unlikely]] {
     switch_via_switcher(s, prev);
     return;
@@ -464,19 +469,34 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
     bool local = !timers_.empty() || (reactor_ && reactor_->waiting() > 0);
     bool external = g_external_holds.load(std::memory_order_acquire) > 0;
     if (f && !local && !external) {
-      if (!f->threadblock || live_ <= frames_.size()) {
+      // run_threadblock() returns once every tasklet but the run() callers (and main) has
+      // finished; a finishing tasklet is still counted in live_ until it is finalized.
+      std::size_t others = live_ - (finishing ? 1 : 0) - frames_.size();
+      if (std::none_of(frames_.begin(), frames_.end(), [&](run_frame* fr) { return fr->caller == main_; }))
+        --others;
+      if (!f->threadblock || others == 0) {
         make_runnable(f->caller);
         continue;
       }
     }
     if (local || external || (f && f->threadblock)) {
       int timeout = -1;
+      auto now = std::chrono::steady_clock::now();
       if (!timers_.empty()) {
-        auto now = std::chrono::steady_clock::now();
         auto when = timers_.top()->when;
         if (when <= now) continue;
         auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
         timeout = static_cast<int>(std::min<long long>(ms, 1 << 30));
+      }
+      // run_for's budget bounds idle time too: past it, the frame's caller gets control.
+      if (f && f->has_budget) {
+        if (now >= f->budget_end) {
+          f->has_budget = false;
+          make_runnable(f->caller);
+          continue;
+        }
+        auto ms = std::chrono::ceil<std::chrono::milliseconds>(f->budget_end - now).count();
+        if (timeout < 0 || ms < timeout) timeout = static_cast<int>(ms);
       }
       if (external && timeout < 0) timeout = 100;  // holds may end without a post
       idle_wait(timeout);
@@ -508,7 +528,7 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
                       : m->wait.kind->direction > 0
                           ? "Deadlock: the main tasklet is sending without a receiver available."
                           : "Deadlock: the main tasklet is blocked and no tasklet can wake it.";
-    if (m->state == tstate::blocked) cancel_wait(m);
+    if (m->state == tstate::blocked) m->wait_aborted = cancel_wait(m);
     if (!m->pending) m->pending = std::make_exception_ptr(deadlock_error(why));
     end_wait(m, wake_reason::signaled);
   }
@@ -522,14 +542,18 @@ WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kin
 WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kind& kind, void* owner,
                                deadline until, int fd) {
   tasklet_impl* cur = s->current_;
-  if (cur->block_trap) [[unlikely]] {
+  if (cur->block_trap || cur->pending) [[unlikely]] {
+    // Withdraw the waiter the caller queued, then raise: a block_trap, or an exception
+    // thrown at us after our previous wait had already completed.
     g.unlock();
     if (kind.cancel) kind.cancel(owner, &cur->own);
+    if (cur->pending) raise_pending(cur);
     throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
   }
   cur->wait.kind = &kind;
   cur->wait.owner = owner;
   cur->wait.fd = fd;
+  cur->wait_aborted = false;
   cur->state = tstate::blocked;
   cur->reason = wake_reason::signaled;
   if (until != forever) {
@@ -541,7 +565,7 @@ WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kin
   if (s->watch_budget_) [[unlikely]] s->check_budget();
   leave_fast(s);
   if (cur->timer.armed()) [[unlikely]] s->timers_.disarm(&cur->timer);
-  after_resume_fast(s);
+  if (cur->pending && cur->wait_aborted) [[unlikely]] raise_pending(cur);
   return cur->reason;
 }
 
@@ -641,10 +665,7 @@ void scheduler_impl::drain_remote() {
           make_runnable(op.task);
         break;
       case remote_op::raise:
-        try {
-          if (op.task->state != tstate::dead) throw_to(op.task, op.error, true);
-        } catch (...) {
-        }
+        post_exception(op.task, op.error);
         break;
       case remote_op::revoke:
         op.lock->revoke_bias();
@@ -769,20 +790,25 @@ void scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) 
   }
   tasklet_impl* target = frames_.empty() ? main_ : frames_.back()->caller;
   if (target->pending) {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::fprintf(stderr, "weft: tasklet %llu died with '%s' while an earlier error was "
-                   "still on its way to main; dropped\n",
-                   static_cast<unsigned long long>(dead->id), ex.what());
-    } catch (...) {
-    }
+    // Main is still to receive an earlier error: this one comes out of the next run().
+    undelivered_.push_back(std::move(e));
     return;
   }
-  try {
-    throw_to(target, e, true);
-  } catch (...) {
+  post_exception(target, std::move(e));
+}
+
+void scheduler_impl::post_exception(tasklet_impl* t, std::exception_ptr e) noexcept {
+  if (t->state == tstate::dead) return;
+  if (!t->started && !t->is_main && t != current_ && is_tasklet_exit(e)) {
+    finish_unstarted(t);
+    return;
   }
+  if (t->state == tstate::blocked) {
+    t->wait_aborted = cancel_wait(t);
+    end_wait(t, wake_reason::signaled);
+  }
+  if (!t->pending) t->pending = std::move(e);
+  if (t->state != tstate::runnable) make_runnable(t);
 }
 
 void scheduler_impl::throw_to(tasklet_impl* t, std::exception_ptr e, bool pending) {
@@ -801,7 +827,7 @@ void scheduler_impl::throw_to(tasklet_impl* t, std::exception_ptr e, bool pendin
     return;
   }
   if (t->state == tstate::blocked) {
-    cancel_wait(t);
+    t->wait_aborted = cancel_wait(t);
     end_wait(t, wake_reason::signaled);
   }
   t->pending = std::move(e);
@@ -832,6 +858,11 @@ std::size_t scheduler_impl::high_water(tasklet_impl* t) const noexcept {
 // --- run and budgets ---------------------------------------------------------------------
 
 tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
+  if (!undelivered_.empty()) {
+    std::exception_ptr e = std::move(undelivered_.front());
+    undelivered_.erase(undelivered_.begin());
+    std::rethrow_exception(e);
+  }
   tasklet_impl* cur = current_;
   f.caller = cur;
   frames_.push_back(&f);

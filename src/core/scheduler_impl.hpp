@@ -81,6 +81,9 @@ struct scheduler_impl {
   void finalize(tasklet_impl* t) noexcept;  // after the last switch away from a dead one
   void finish_unstarted(tasklet_impl* t) noexcept;
   void throw_to(tasklet_impl* t, std::exception_ptr e, bool pending);
+  // Makes `t` raise `e` at its next switch point, without switching (any state, the
+  // current tasklet included). Used for errors from other threads and for delivery to main.
+  void post_exception(tasklet_impl* t, std::exception_ptr e) noexcept;
   void deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept;
   const stack_area* stack_of(tasklet_impl* t) const noexcept;
   std::size_t high_water(tasklet_impl* t) const noexcept;
@@ -109,6 +112,8 @@ struct scheduler_impl {
   error_handler on_error_;
   biased_lock local_lock_;  // stands in for a queue lock on thread-private waits
 
+  eh_state* eh_globals_ = nullptr;  // this thread's __cxa_eh_globals
+  std::vector<std::exception_ptr> undelivered_;  // uncaught errors waiting for main
   stack_pool pool_;
   // Control blocks of finished tasklets, destroyed but not freed, for the next spawn.
   static constexpr std::size_t max_spare = 1024;

@@ -35,6 +35,15 @@ enum class tstate : std::uint8_t {
 
 struct local_slots;
 
+// The C++ runtime's per-thread exception bookkeeping (the Itanium ABI's __cxa_eh_globals:
+// the stack of exceptions being handled, and the uncaught count). It belongs to a tasklet,
+// not to the thread: a tasklet that switches away inside a catch block must find its own
+// exception there for `throw;` and std::current_exception() when it resumes.
+struct eh_state {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
 struct tasklet_impl {
   // Run-queue ring links.
   tasklet_impl* rq_next = nullptr;
@@ -51,10 +60,15 @@ struct tasklet_impl {
   bool is_main = false;
   bool started = false;
   bool block_trap = false;
+  // A throw or kill cancelled the current wait before it completed. If a wait completed
+  // and only then was the tasklet thrown to, the blocking call returns its result and the
+  // exception is raised at the next switch point, so nothing handed over is lost.
+  bool wait_aborted = false;
   wake_reason reason = wake_reason::signaled;
   std::uint32_t wait_seq = 0;  // bumped whenever a wait ends, so stale remote wakes are ignored
 
   std::exception_ptr pending;  // raised at the next resume (kill, throw, delivered errors)
+  eh_state eh;                 // saved while switched out
   wait_spec wait;              // valid while blocked
   waiter own;                  // node for single waits
   timer_node timer;            // deadline of the current wait

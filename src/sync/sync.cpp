@@ -149,8 +149,8 @@ bool event::wait_for(duration d) {
 
 void wait_group::add(std::ptrdiff_t n) {
   lock_guard g(site_.lock);
+  if (count_ + n < 0) throw scheduler_error("weft::wait_group: the count would go negative");
   count_ += n;
-  if (count_ < 0) throw scheduler_error("weft::wait_group: negative count");
   if (count_ == 0) site_.wake_all(g);
 }
 void wait_group::done() { add(-1); }
