@@ -11,6 +11,7 @@
 #include "weft/channel.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/tasklet.hpp"
+#include "weft/time.hpp"
 
 namespace {
 
@@ -160,6 +161,33 @@ TEST(CoreScheduler, RunCanBeResumedAfterAnException) {
   EXPECT_THROW(weft::run(), std::runtime_error);
   weft::run();
   EXPECT_EQ(log, (log_t{"second"}));
+}
+
+TEST(CoreScheduler, SecondUncaughtExceptionIsNotLost) {
+  // Two tasklets fail in the same run(): each error must reach main, one per run() call
+  // (Stackless delivers the first at once; the second tasklet has not run yet).
+  std::vector<std::string> errors;
+  weft::spawn([] { throw std::runtime_error("one"); });
+  weft::spawn([] { throw std::runtime_error("two"); });
+  for (int i = 0; i < 3; ++i) {
+    try {
+      weft::run();
+    } catch (const std::runtime_error& e) {
+      errors.push_back(e.what());
+    }
+  }
+  EXPECT_EQ(errors, (std::vector<std::string>{"one", "two"}));
+}
+
+TEST(CoreScheduler, TaskletDeadlockReachesBlockedMain) {
+  // main blocks on c1; the only other tasklet then blocks on c2: nothing can ever wake
+  // either. The tasklet gets deadlock_error, dies of it, and main receives it.
+  weft::channel<int> c1, c2;
+  weft::tasklet t = weft::spawn([&] { c2.receive(); });
+  EXPECT_THROW(c1.receive(), weft::deadlock_error);
+  EXPECT_FALSE(t.alive());
+  EXPECT_EQ(c1.balance(), 0);
+  EXPECT_EQ(c2.balance(), 0);
 }
 
 TEST(CoreScheduler, MainBlockedInReceiveGetsTheException) {
@@ -329,6 +357,23 @@ TEST(CoreScheduler, RunForWithinBudgetReturnsEmpty) {
   weft::tasklet t = weft::run_for(5s);
   EXPECT_FALSE(static_cast<bool>(t));
   EXPECT_EQ(n, 3);
+}
+
+TEST(CoreScheduler, RunForBudgetCoversIdleTime) {
+  // "As run(), for at most `budget` in total": a sleeping tasklet must not hold run_for()
+  // past its budget.
+  bool woke = false;
+  weft::tasklet sleeper = weft::spawn([&] {
+    weft::sleep_for(1s);
+    woke = true;
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  weft::run_for(20ms);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 500ms) << "run_for(20ms) took "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  sleeper.kill();
+  EXPECT_FALSE(woke);
 }
 
 TEST(CoreScheduler, DumpTaskletsListsNamedBlockedTasklet) {

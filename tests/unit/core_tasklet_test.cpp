@@ -492,4 +492,65 @@ TEST(CoreTasklet, DroppedHandleDoesNotStopTasklet) {
   EXPECT_EQ(n, 1);
 }
 
+TEST(CoreTasklet, RethrowInCatchAfterSwitchRethrowsOwnException) {
+  // Each tasklet's "currently handled" exception must survive switches: `throw;` inside a
+  // catch block after a schedule() rethrows this tasklet's exception, not another's.
+  std::string a_got, b_got;
+  weft::spawn([&] {
+    try {
+      try {
+        throw std::runtime_error("A");
+      } catch (...) {
+        weft::schedule();
+        throw;
+      }
+    } catch (const std::exception& e) {
+      a_got = e.what();
+    }
+  });
+  weft::spawn([&] {
+    try {
+      try {
+        throw std::logic_error("B");
+      } catch (...) {
+        weft::schedule();
+        weft::schedule();
+        throw;
+      }
+    } catch (const std::exception& e) {
+      b_got = e.what();
+    }
+  });
+  weft::run();
+  EXPECT_EQ(a_got, "A");
+  EXPECT_EQ(b_got, "B");
+}
+
+TEST(CoreTasklet, CurrentExceptionInCatchAfterSwitch) {
+  std::string seen;
+  weft::spawn([&] {
+    try {
+      throw std::runtime_error("mine");
+    } catch (...) {
+      weft::schedule();
+      try {
+        std::rethrow_exception(std::current_exception());
+      } catch (const std::exception& e) {
+        seen = e.what();
+      } catch (...) {
+        seen = "?";
+      }
+    }
+  });
+  weft::spawn([&] {
+    try {
+      throw std::logic_error("other");
+    } catch (...) {
+      weft::schedule();
+    }
+  });
+  weft::run();
+  EXPECT_EQ(seen, "mine");
+}
+
 }  // namespace

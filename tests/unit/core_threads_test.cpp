@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
@@ -217,38 +218,105 @@ TEST(CoreThreads, CrossThreadRunOnlyInserts) {
   EXPECT_TRUE(ran.load());
 }
 
-TEST(CoreThreads, CrossThreadKillUnwindsTheTasklet) {
-  std::promise<weft::tasklet> started;
+// Sets a flag and, through a buffered channel, tells the thread's main when it is destroyed.
+struct unwind_flag {
+  bool* flag;
+  weft::channel<int>* gone;
+  ~unwind_flag() {
+    *flag = true;
+    int v = 1;
+    gone->try_send(v);
+  }
+};
+
+TEST(CoreThreads, CrossThreadKillOfBlockedTasklet) {
+  std::promise<weft::tasklet> blocked;
   bool destroyed = false;
   bool returned = false;
   std::thread a([&] {
     weft::channel<int> never;
     weft::channel<int> gone(1);
-    weft::spawn([&] {
-      struct flag {
-        bool* f;
-        weft::channel<int>* gone;
-        ~flag() {
-          *f = true;
-          int v = 1;
-          gone->try_send(v);
-        }
-      } g{&destroyed, &gone};
-      started.set_value(weft::current());
+    weft::tasklet t = weft::spawn([&] {
+      unwind_flag g{&destroyed, &gone};
       never.receive();
       returned = true;
     });
-    gone.receive();  // main waits for the tasklet's unwinding
+    weft::schedule();  // t runs until it blocks on `never`
+    EXPECT_EQ(t.blocked(), -1);
+    blocked.set_value(t);
+    gone.receive();  // main waits for t's unwinding
     weft::run();
   });
   std::thread b([&] {
-    weft::tasklet t = started.get_future().get();
-    t.kill();
+    weft::tasklet t = blocked.get_future().get();
+    t.kill();  // posted to a's scheduler
   });
   b.join();
   a.join();
   EXPECT_TRUE(destroyed);
   EXPECT_FALSE(returned);
+}
+
+TEST(CoreThreads, CrossThreadKillArrivingWhileTargetRunsThenBlocks) {
+  // The kill is posted while the target is the running tasklet; it then blocks (with a
+  // deadline, so a lost kill fails the test instead of hanging it).
+  std::promise<weft::tasklet> running;
+  std::atomic<bool> posted{false};
+  bool destroyed = false;
+  bool timed_out = false;
+  std::thread a([&] {
+    weft::channel<int> never;
+    weft::channel<int> gone(1);
+    weft::spawn([&] {
+      unwind_flag g{&destroyed, &gone};
+      running.set_value(weft::current());
+      while (!posted.load()) std::this_thread::yield();
+      try {
+        never.receive_for(std::chrono::seconds(2));
+      } catch (const weft::timeout_error&) {
+        timed_out = true;
+      }
+    });
+    gone.receive();
+    weft::run();
+  });
+  std::thread b([&] {
+    weft::tasklet t = running.get_future().get();
+    t.kill();
+    posted.store(true);
+  });
+  b.join();
+  a.join();
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(timed_out) << "the kill was lost; the tasklet blocked until its deadline";
+}
+
+TEST(CoreThreads, CrossThreadKillArrivingWhileTargetRunsThenYields) {
+  std::promise<weft::tasklet> running;
+  std::atomic<bool> posted{false};
+  bool destroyed = false;
+  bool survived = false;
+  std::thread a([&] {
+    weft::channel<int> gone(1);
+    weft::spawn([&] {
+      unwind_flag g{&destroyed, &gone};
+      running.set_value(weft::current());
+      while (!posted.load()) std::this_thread::yield();
+      for (int i = 0; i < 100; ++i) weft::schedule();  // switch points: the kill lands here
+      survived = true;
+    });
+    gone.receive();
+    weft::run();
+  });
+  std::thread b([&] {
+    weft::tasklet t = running.get_future().get();
+    t.kill();
+    posted.store(true);
+  });
+  b.join();
+  a.join();
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(survived) << "the kill was lost";
 }
 
 TEST(CoreThreads, EachThreadHasItsOwnMainAndScheduler) {
