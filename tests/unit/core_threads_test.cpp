@@ -2,8 +2,8 @@
 // and killing a tasklet from another thread, and thread exit unwinding tasklets.
 //
 // A thread's main tasklet that blocks on something only another thread can complete parks
-// the thread until woken, so most tests here block main directly. The run_threadblock()
-// tests are skipped until the core bug they expose is fixed (see each skip message).
+// the thread until woken, so most tests here block main directly; others use
+// run_threadblock().
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,9 +19,6 @@
 
 namespace {
 
-constexpr const char* threadblock_bug =
-    "core bug: run_threadblock() never returns once a tasklet has finished inside it "
-    "(find_next compares live_, which still counts the finishing tasklet, with frames_.size())";
 
 TEST(CoreThreads, ChannelBetweenTwoThreadsKeepsOrder) {
   constexpr int n = 10000;
@@ -102,7 +99,6 @@ TEST(CoreThreads, TaskletsOnBothSidesOfAThreadChannel) {
 }
 
 TEST(CoreThreads, RunThreadblockWaitsForCrossThreadSend) {
-  GTEST_SKIP() << threadblock_bug;
   weft::channel<int> ch;
   std::atomic<bool> receiving{false};
   int got = 0;
@@ -126,7 +122,6 @@ TEST(CoreThreads, RunThreadblockWaitsForCrossThreadSend) {
 }
 
 TEST(CoreThreads, RunThreadblockReturnsWhenAllTaskletsFinished) {
-  GTEST_SKIP() << threadblock_bug;
   bool ran = false, returned = false;
   std::thread a([&] {
     weft::spawn([&] { ran = true; });
@@ -139,7 +134,6 @@ TEST(CoreThreads, RunThreadblockReturnsWhenAllTaskletsFinished) {
 }
 
 TEST(CoreThreads, CrossThreadInsertPickedUpByRunThreadblock) {
-  GTEST_SKIP() << threadblock_bug;
   std::promise<weft::tasklet> bound;
   std::thread::id ran_on;
   std::thread::id a_id;
