@@ -125,7 +125,8 @@ class channel {
   T receive_for(duration d) {
     return unwrap(receive_payload(std::chrono::steady_clock::now() + d));
   }
-  // Receives without blocking: empty if no sender waits and the buffer is empty.
+  // Receives without blocking: empty if no sender waits and the buffer is empty. Throws
+  // channel_closed once the channel is closed and drained.
   std::optional<T> try_receive() {
     detail::lock_guard g(lock_);
     detail::payload<T> p;

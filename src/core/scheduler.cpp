@@ -31,6 +31,7 @@
 // turns with guarded ones is never copied.
 #include "core/scheduler_impl.hpp"
 
+#include <cxxabi.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <unistd.h>
@@ -46,8 +47,6 @@
 
 #include "core/local_slots.hpp"
 #include "weft/error.hpp"
-
-extern "C" void* __cxa_get_globals() noexcept;
 
 namespace weft::detail {
 
@@ -186,7 +185,7 @@ scheduler_impl::scheduler_impl() {
   current_ = head_ = main_;
   ring_size_ = 1;
   spare_.reserve(max_spare);
-  eh_globals_ = static_cast<eh_state*>(__cxa_get_globals());
+  eh_globals_ = reinterpret_cast<eh_state*>(abi::__cxa_get_globals());
   install_overflow_handler();
   std::lock_guard<std::mutex> l(g_registry_mu);
   g_registry.push_back(this);

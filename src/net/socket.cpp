@@ -61,7 +61,8 @@ std::pair<socket, socket> socket::pair(int type) {
 }
 
 socket::socket(socket&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), timeout_(o.timeout_), peer_(o.peer_) {}
+    : fd_(std::exchange(o.fd_, -1)), timeout_(o.timeout_), peer_(o.peer_), drained_(o.drained_),
+      stream_(o.stream_) {}
 
 socket& socket::operator=(socket&& o) noexcept {
   if (this != &o) {
@@ -69,6 +70,8 @@ socket& socket::operator=(socket&& o) noexcept {
     fd_ = std::exchange(o.fd_, -1);
     timeout_ = o.timeout_;
     peer_ = o.peer_;
+    drained_ = o.drained_;
+    stream_ = o.stream_;
   }
   return *this;
 }
@@ -264,9 +267,33 @@ void socket::connect(const address& a) {
 // ---- data -------------------------------------------------------------------------------
 
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
-  return io_loop(false, [&](int fd, std::error_code& e) {
+  if (drained_ && timeout_ != 0 && fd_ >= 0) {
+    drained_ = false;
+    io_status st = weft::detail::wait_io(
+        fd_, io_event::readable,
+        timeout_ == no_timeout ? weft::detail::no_deadline : clock::now() + clock::duration(timeout_));
+    if (st == io_status::timed_out) {
+      ec = code(std::errc::timed_out);
+      return 0;
+    }
+    if (st == io_status::closed || fd_ < 0) {
+      ec = code(std::errc::operation_canceled);
+      return 0;
+    }
+  }
+  std::size_t n = io_loop(false, [&](int fd, std::error_code& e) {
     return sys::recv(fd, buf.data(), buf.size(), flags, e);
   }, ec);
+  if (!ec && n > 0 && n < buf.size() && !(flags & MSG_PEEK)) {
+    if (stream_ < 0) {
+      int type = 0;
+      socklen_t len = sizeof type;
+      std::error_code ignored;
+      stream_ = sys::getsockopt(fd_, SOL_SOCKET, SO_TYPE, &type, &len, ignored) && type == SOCK_STREAM;
+    }
+    drained_ = stream_ == 1;
+  }
+  return n;
 }
 
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags) {

@@ -164,6 +164,11 @@ class socket {
   int fd_ = -1;
   clock::rep timeout_ = no_timeout;
   address peer_;  // set by connect and accept; empty otherwise
+  // The last recv on this stream socket came back short, so the kernel's queue was empty
+  // then: the next recv waits for readiness first instead of spending a syscall on EAGAIN.
+  // (Edge-triggered readiness reports every arrival after that, so nothing is missed.)
+  bool drained_ = false;
+  signed char stream_ = -1;  // SOCK_STREAM? -1 until first needed
 };
 
 }  // namespace weft::net
