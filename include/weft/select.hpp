@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "weft/channel.hpp"
+#include "weft/detail/io_wait.hpp"
 
 namespace weft {
 
@@ -34,6 +35,21 @@ struct send_case {
   channel<T>* ch;
   T value;
 };
+
+// Waits for a file descriptor (a socket's native_handle()) to become readable or writable.
+// A select that picks it only says the fd is ready: the next read or write will not block
+// (or will report the error). If the fd is closed (socket::close) meanwhile, `closed` is set.
+struct io_case {
+  int fd;
+  detail::io_event ev;
+  bool* closed = nullptr;
+};
+inline io_case on_readable(int fd, bool* closed = nullptr) {
+  return {fd, detail::io_event::readable, closed};
+}
+inline io_case on_writable(int fd, bool* closed = nullptr) {
+  return {fd, detail::io_event::writable, closed};
+}
 
 // Receives into `out`; after a select that picked this case, `out` is empty iff the
 // channel was closed and drained.
@@ -50,7 +66,24 @@ namespace detail {
 
 struct select_access {
   template <class T>
-  static biased_lock& lock(channel<T>* c) { return c->lock_; }
+  static biased_lock& lock(receive_case<T>& c) { return c.ch->lock_; }
+  template <class T>
+  static biased_lock& lock(send_case<T>& c) { return c.ch->lock_; }
+  // Readiness belongs to this thread's reactor: no lock to take.
+  static biased_lock& lock(io_case&) {
+    static thread_local biased_lock none;
+    return none;
+  }
+
+  static bool try_now(io_case& c, wake_token&, wake_mode&, std::exception_ptr&) {
+    if (c.closed) *c.closed = false;
+    return io_ready_now(c.fd, c.ev);
+  }
+  static void enqueue(io_case& c, waiter* w, void*) { io_watch(c.fd, c.ev, w); }
+  static void unlink(io_case& c, waiter* w) { io_unwatch(c.fd, c.ev, w); }
+  static void finish(io_case& c, waiter* w, void*) {
+    if (c.closed) *c.closed = w->result == static_cast<std::uint8_t>(io_status::closed);
+  }
 
   // Each returns true if the case completed at once (under the locks); a partner to
   // wake is left in tok/mode.
@@ -124,6 +157,10 @@ template <class T>
 struct case_payload<send_case<T>> {
   using type = payload<T>;
 };
+template <>
+struct case_payload<io_case> {
+  struct type {};
+};
 
 waiter* select_waiters(std::size_t n, tasklet_impl** task, std::uint32_t* seq);
 bool cancel_select(void* owner, waiter* w) noexcept;
@@ -132,7 +169,7 @@ void select_yield_if_needed();
 template <class... C>
 int select_impl(deadline until, bool may_block, C&... cases) {
   constexpr std::size_t n = sizeof...(C);
-  auto locks = std::array<biased_lock*, n>{&select_access::lock(cases.ch)...};
+  auto locks = std::array<biased_lock*, n>{&select_access::lock(cases)...};
   // Touch each lock alone first, so that any bias revocation happens while no other
   // lock of this select is held.
   for (biased_lock* l : locks) {

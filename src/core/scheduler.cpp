@@ -604,6 +604,7 @@ reactor& scheduler_impl::io() {
 namespace {
 void on_io_ready(void* ctx, waiter* w, io_status status) {
   auto* s = static_cast<scheduler_impl*>(ctx);
+  if (!claim(w)) return;  // a select that another case already won
   w->result = static_cast<std::uint8_t>(status);
   w->linked = false;
   s->end_wait(w->task, wake_reason::signaled);

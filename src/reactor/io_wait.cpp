@@ -1,6 +1,8 @@
 // wait_io / io_closing: how a tasklet waits for a file descriptor (see io_wait.hpp).
 #include "weft/detail/io_wait.hpp"
 
+#include <poll.h>
+
 #include <cstdint>
 
 #include "core/scheduler_impl.hpp"
@@ -20,6 +22,7 @@ bool cancel_io(void* owner, waiter* w) noexcept {
 
 void on_closed(void* ctx, waiter* w, io_status status) {
   auto* s = static_cast<scheduler_impl*>(ctx);
+  if (!claim(w)) return;
   w->result = static_cast<std::uint8_t>(status);
   s->end_wait(w->task, wake_reason::signaled);
 }
@@ -43,6 +46,21 @@ io_status wait_io(int fd, io_event ev, io_deadline until) {
       wake_reason::timed_out)
     return io_status::timed_out;
   return static_cast<io_status>(w.result);
+}
+
+bool io_ready_now(int fd, io_event ev) noexcept {
+  struct pollfd p{};
+  p.fd = fd;
+  p.events = ev == io_event::readable ? POLLIN : POLLOUT;
+  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
+void io_watch(int fd, io_event ev, waiter* w) {
+  this_scheduler().io().watch(fd, ev, w);
+}
+
+void io_unwatch(int fd, io_event ev, waiter* w) noexcept {
+  if (scheduler_impl* s = tls_scheduler; s && s->reactor_) s->reactor_->unwatch(fd, ev, w);
 }
 
 void io_closing(int fd) noexcept {

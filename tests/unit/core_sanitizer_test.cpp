@@ -11,6 +11,7 @@
 #endif
 #endif
 
+#ifdef WEFT_TEST_ASAN
 namespace {
 
 [[gnu::noinline]] int read_after_free() {
@@ -21,6 +22,7 @@ namespace {
 }
 
 }  // namespace
+#endif
 
 TEST(CoreSanitizer, UseAfterFreeInsideTaskletIsReported) {
 #ifndef WEFT_TEST_ASAN

@@ -27,6 +27,13 @@ inline constexpr io_deadline no_deadline = io_deadline::max();
 // too (the thread sleeps in epoll_wait running other tasklets meanwhile).
 io_status wait_io(int fd, io_event ev, io_deadline deadline = no_deadline);
 
+struct waiter;
+// For select: whether fd is ready right now (one poll(2) with no wait), and queueing a
+// select case's waiter on the thread's reactor.
+bool io_ready_now(int fd, io_event ev) noexcept;
+void io_watch(int fd, io_event ev, waiter* w);
+void io_unwatch(int fd, io_event ev, waiter* w) noexcept;
+
 // Call before closing `fd`: every tasklet of this thread waiting on it resumes with
 // io_status::closed, and the reactor forgets the fd.
 void io_closing(int fd) noexcept;
