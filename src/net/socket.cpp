@@ -267,7 +267,7 @@ void socket::connect(const address& a) {
 // ---- data -------------------------------------------------------------------------------
 
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
-  if (drained_ && timeout_ != 0 && fd_ >= 0) {
+  if (drained_ && timeout_ != 0 && fd_ >= 0 && !weft::detail::io_hangup_seen(fd_)) {
     drained_ = false;
     io_status st = weft::detail::wait_io(
         fd_, io_event::readable,

@@ -63,6 +63,11 @@ void io_unwatch(int fd, io_event ev, waiter* w) noexcept {
   if (scheduler_impl* s = tls_scheduler; s && s->reactor_) s->reactor_->unwatch(fd, ev, w);
 }
 
+bool io_hangup_seen(int fd) noexcept {
+  scheduler_impl* s = tls_scheduler;
+  return s && s->reactor_ && s->reactor_->hangup_seen(fd);
+}
+
 void io_closing(int fd) noexcept {
   scheduler_impl* s = tls_scheduler;
   if (!s || !s->reactor_) return;

@@ -48,6 +48,9 @@ class reactor {
   int poll(int timeout_ms, ready_fn on_ready, void* ctx);
   void closing(int fd, ready_fn on_ready, void* ctx) noexcept;
   void notify() noexcept;
+  bool hangup_seen(int fd) const noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() && fds_[static_cast<std::size_t>(fd)].hangup;
+  }
   std::size_t waiting() const noexcept { return waiting_; }
 
  private:
@@ -57,6 +60,7 @@ class reactor {
     bool registered = false;
     bool read_ready = false;
     bool write_ready = false;
+    bool hangup = false;  // the peer closed or the fd failed; sticky until closing()
   };
   fd_entry& entry(int fd);
   void dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ctx);

@@ -88,6 +88,7 @@ void reactor::unwatch(int fd, io_event ev, waiter* w) noexcept {
 void reactor::dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ctx) {
   if (static_cast<std::size_t>(fd) >= fds_.size()) return;
   fd_entry& e = fds_[static_cast<std::size_t>(fd)];
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e.hangup = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     if (e.readers.empty()) e.read_ready = true;
     while (waiter* w = e.readers.pop_front()) {
@@ -128,7 +129,7 @@ void reactor::closing(int fd, ready_fn on_ready, void* ctx) noexcept {
   fd_entry& e = fds_[static_cast<std::size_t>(fd)];
   if (e.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   e.registered = false;
-  e.read_ready = e.write_ready = false;
+  e.read_ready = e.write_ready = e.hangup = false;
   for (wait_queue* q : {&e.readers, &e.writers}) {
     while (waiter* w = q->pop_front()) {
       --waiting_;

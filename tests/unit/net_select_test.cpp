@@ -9,7 +9,9 @@ namespace net = weft::net;
 using namespace std::chrono_literals;
 
 TEST(NetSelect, SocketReadinessWinsOverAnIdleChannel) {
-  auto [a, b] = net::socket::pair();
+  auto sockets = net::socket::pair();
+  net::socket& a = sockets.first;
+  net::socket& b = sockets.second;
   weft::channel<int> ch;
   std::optional<int> got;
   int picked = -2;
@@ -27,7 +29,9 @@ TEST(NetSelect, SocketReadinessWinsOverAnIdleChannel) {
 }
 
 TEST(NetSelect, ChannelWinsWhileTheSocketStaysQuiet) {
-  auto [a, b] = net::socket::pair();
+  auto sockets = net::socket::pair();
+  net::socket& a = sockets.first;
+  net::socket& b = sockets.second;
   weft::channel<int> ch;
   std::optional<int> got;
   int picked = -2;
@@ -44,7 +48,9 @@ TEST(NetSelect, ChannelWinsWhileTheSocketStaysQuiet) {
 }
 
 TEST(NetSelect, ReadyAtOnceAndTimeout) {
-  auto [a, b] = net::socket::pair();
+  auto sockets = net::socket::pair();
+  net::socket& a = sockets.first;
+  net::socket& b = sockets.second;
   EXPECT_EQ(weft::try_select(weft::on_readable(a.native_handle())), -1);
   EXPECT_EQ(weft::select_for(20ms, weft::on_readable(a.native_handle())), -1);
   EXPECT_EQ(weft::try_select(weft::on_writable(a.native_handle())), 0);
@@ -53,7 +59,9 @@ TEST(NetSelect, ReadyAtOnceAndTimeout) {
 }
 
 TEST(NetSelect, CloseWakesTheSelectWithClosed) {
-  auto [a, b] = net::socket::pair();
+  auto sockets = net::socket::pair();
+  net::socket& a = sockets.first;
+  net::socket& b = sockets.second;
   bool closed = false;
   int picked = -2;
   weft::spawn([&] { picked = weft::select(weft::on_readable(a.native_handle(), &closed)); });

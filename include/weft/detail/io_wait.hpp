@@ -34,6 +34,10 @@ bool io_ready_now(int fd, io_event ev) noexcept;
 void io_watch(int fd, io_event ev, waiter* w);
 void io_unwatch(int fd, io_event ev, waiter* w) noexcept;
 
+// True once the reactor has seen the peer hang up (or an error) on fd: a read will not
+// block any more, and no further readiness edge will come.
+bool io_hangup_seen(int fd) noexcept;
+
 // Call before closing `fd`: every tasklet of this thread waiting on it resumes with
 // io_status::closed, and the reactor forgets the fd.
 void io_closing(int fd) noexcept;
