@@ -163,7 +163,6 @@ TEST(CoreStackDeathTest, GuardPageOverflowIsReportedByName) {
 
 TEST(CoreStack, AMillionDenseTasklets) {
   constexpr int n = 1'000'000;
-  auto t0 = std::chrono::steady_clock::now();
   weft::channel<int> ch;
   long long sum = 0;
   int done = 0;
@@ -195,7 +194,6 @@ TEST(CoreStack, AMillionDenseTasklets) {
   EXPECT_EQ(done, n / 2);
   EXPECT_EQ(sum, static_cast<long long>(n / 2) * (n / 2 - 1) / 2);
   EXPECT_EQ(weft::tasklet_count(), 1u);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s);
 }
 
 }  // namespace

@@ -61,7 +61,6 @@ TEST(NetSelect, ReadyAtOnceAndTimeout) {
 TEST(NetSelect, CloseWakesTheSelectWithClosed) {
   auto sockets = net::socket::pair();
   net::socket& a = sockets.first;
-  net::socket& b = sockets.second;
   bool closed = false;
   int picked = -2;
   weft::spawn([&] { picked = weft::select(weft::on_readable(a.native_handle(), &closed)); });
