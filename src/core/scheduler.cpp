@@ -512,8 +512,10 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
         l.unlock();
         idle_wait(100);
         l.lock();
-        --g_parked;
-        parked_ = false;
+        if (parked_) {  // else a poster already unparked us
+          --g_parked;
+          parked_ = false;
+        }
         continue;
       }
     }
@@ -641,6 +643,12 @@ void scheduler_impl::post(remote_op op) {
   {
     std::lock_guard<std::mutex> l(remote_mu_);
     remote_.push_back(std::move(op));
+  }
+  // A parked scheduler with work posted is no longer parked, even before it wakes up: the
+  // deadlock check of another thread must not count it as stuck.
+  if (parked_) {
+    parked_ = false;
+    --g_parked;
   }
   has_remote_.store(true, std::memory_order_seq_cst);
   if (sleeping_.load(std::memory_order_seq_cst)) reactor_->notify();

@@ -128,7 +128,7 @@ struct scheduler_impl {
   std::atomic<bool> sleeping_{false};
   std::atomic<int> external_holds_{0};
   std::atomic<bool> dump_requested_{false};
-  bool parked_ = false;
+  bool parked_ = false;  // guarded by the global registry mutex
 };
 
 }  // namespace weft::detail

@@ -372,3 +372,17 @@ TEST(CoreThreads, TaskletsAreUnwoundWhenTheirThreadExits) {
 }
 
 }  // namespace
+
+TEST(CoreThreads, PlainThreadFeedsABufferedChannelWithoutFalseDeadlock) {
+  // A thread that is not a weft scheduler until it first sends: its sends block on the full
+  // buffer while main is parked waiting for it. Neither may be reported as a deadlock, and
+  // nothing may stall (the bias of the channel's lock moves to a shared lock on first use).
+  weft::channel<int> ch(1);
+  std::thread feeder([&] {
+    for (int i = 0; i < 2000; ++i) ch.send(i);
+  });
+  long sum = 0;
+  for (int i = 0; i < 2000; ++i) sum += ch.receive();
+  feeder.join();
+  EXPECT_EQ(sum, 1999L * 2000 / 2);
+}
