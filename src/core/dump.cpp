@@ -13,7 +13,7 @@ namespace weft {
 namespace {
 
 const char* state_name(const detail::tasklet_impl* t, const detail::scheduler_impl& s) {
-  if (t == s.current_) return "running";
+  if (t == s.current_ && t->state == detail::tstate::runnable) return "running";
   switch (t->state) {
     case detail::tstate::fresh: return "bound (not started)";
     case detail::tstate::runnable: return "runnable";

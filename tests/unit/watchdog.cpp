@@ -1,0 +1,84 @@
+// A hang in any test becomes a failure with a dump of the main thread's tasklets, never a
+// stuck CI: a helper thread watches each test; past the limit it sends SIGQUIT (the main
+// thread's scheduler then prints dump_tasklets() at its next switch point or wake-up) and,
+// if the test still has not finished, aborts the binary. WEFT_TEST_WATCHDOG_SECONDS sets the
+// limit (default 90 s, below CTest's 120 s per test).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+#include <weft/detail/io_wait.hpp>
+#include <weft/scheduler.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace {
+
+class hang_watchdog : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestProgramStart(const ::testing::UnitTest&) override {
+    const char* env = std::getenv("WEFT_TEST_WATCHDOG_SECONDS");
+    limit_ = env ? std::atoi(env) : 90;
+    weft::dump_tasklets_on_sigquit();
+    std::thread([this] { watch(); }).detach();
+  }
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      name_ = std::string(info.test_suite_name()) + "." + info.name();
+    }
+    started_.store(now_s());
+    running_.store(true);
+  }
+  void OnTestEnd(const ::testing::TestInfo&) override { running_.store(false); }
+
+ private:
+  static long now_s() {
+    using namespace std::chrono;
+    return duration_cast<seconds>(steady_clock::now().time_since_epoch()).count();
+  }
+  void watch() {
+    weft::detail::register_helper_thread();  // not a thread that could feed a channel
+    bool quit_sent = false;
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      if (!running_.load()) {
+        quit_sent = false;
+        continue;
+      }
+      long ran = now_s() - started_.load();
+      std::string name;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        name = name_;
+      }
+      if (ran >= limit_ && !quit_sent) {
+        std::fprintf(stderr, "\nweft watchdog: %s has run for %ld s; the main thread's tasklets:\n",
+                     name.c_str(), ran);
+        quit_sent = true;
+        ::kill(::getpid(), SIGQUIT);
+      } else if (ran >= limit_ + 10) {
+        std::fprintf(stderr, "weft watchdog: %s is hung; aborting\n", name.c_str());
+        std::abort();
+      }
+    }
+  }
+
+  int limit_ = 90;
+  std::mutex mu_;
+  std::string name_;
+  std::atomic<long> started_{0};
+  std::atomic<bool> running_{false};
+};
+
+const bool installed = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new hang_watchdog);
+  return true;
+}();
+
+}  // namespace
