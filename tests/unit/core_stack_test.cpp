@@ -2,6 +2,19 @@
 // switches, high-water marks, the guard-page overflow report, and a million tasklets.
 #include <gtest/gtest.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define WEFT_STACK_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEFT_STACK_TEST_ASAN 1
+#endif
+#endif
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -197,3 +210,33 @@ TEST(CoreStack, AMillionDenseTasklets) {
 }
 
 }  // namespace
+
+TEST(CoreStack, MappingLimitErrorNamesTheWayOut) {
+#ifdef WEFT_STACK_TEST_ASAN
+  GTEST_SKIP() << "ASan's own allocator needs fresh mappings; the plain build runs this";
+#endif
+  // Fill the process's mapping budget (vm.max_map_count) with one-page mappings that cannot
+  // merge, then ask for a guarded tasklet: the error must say what ran out and what to do.
+  const long page = sysconf(_SC_PAGESIZE);
+  std::vector<void*> maps;
+  for (int i = 0; i < 200000; ++i) {
+    void* p = mmap(nullptr, static_cast<std::size_t>(page), (i % 2) ? PROT_READ : PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) break;
+    maps.push_back(p);
+  }
+  std::string what;
+  int code = 0;
+  std::vector<weft::tasklet> held;
+  try {
+    for (int i = 0; i < 64; ++i) held.push_back(weft::tasklet::bind(weft::spawn_options{.stack_size = 512 * 1024}, [] {}));
+  } catch (const std::system_error& e) {
+    what = e.what();
+    code = e.code().value();
+  }
+  for (void* p : maps) munmap(p, static_cast<std::size_t>(page));
+  for (auto& t : held) t.kill();
+  EXPECT_EQ(code, ENOMEM);
+  EXPECT_NE(what.find("vm.max_map_count"), std::string::npos) << what;
+  EXPECT_NE(what.find("stack_kind::dense"), std::string::npos) << what;
+}
