@@ -80,7 +80,8 @@ class channel {
 
   // Blocks until a receiver takes the value (or, buffered, until there is room). Throws
   // channel_closed if the channel is closing, deadlock_error if nothing could ever receive
-  // it; a kill meanwhile unwinds from here and the value is not delivered.
+  // it. A kill before a receiver took the value unwinds from here with the value not
+  // delivered; a kill after it was taken lets send() return and lands at the next switch.
   void send(T v) { send_payload(make(std::move(v)), detail::forever, "send"); }
   // Like send(), but throws timeout_error if nobody took the value within `d`.
   void send_for(T v, duration d) {

@@ -1,6 +1,8 @@
 // Synchronisation for tasklets: mutex, condition_variable, semaphore, event, wait_group.
 // Each blocks only the calling tasklet, works across threads, hands over in FIFO order,
-// and has a timed form. A kill while waiting unwinds from the wait with nothing acquired.
+// and has a timed form. A kill while waiting unwinds from the wait with nothing acquired;
+// if ownership or a permit was already handed over, the wait returns normally and the kill
+// is raised at the next switch point, so RAII gives it back.
 #pragma once
 
 #include <chrono>

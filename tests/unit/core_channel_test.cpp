@@ -515,3 +515,23 @@ TEST(CoreChannel, PingPongManyRounds) {
 }
 
 }  // namespace
+
+TEST(CoreChannel, KillAfterHandoffKeepsTheReceivedValue) {
+  // With preference 0 the receiver is only appended when the value is handed over; a kill
+  // that comes before it runs must not lose the value: receive() returns it, and the kill
+  // lands at the receiver's next switch point.
+  weft::channel<int> ch;
+  ch.set_preference(0);
+  std::vector<int> got;
+  weft::tasklet receiver = weft::spawn([&] {
+    got.push_back(ch.receive());
+    weft::schedule();  // the kill lands here
+    got.push_back(-1);
+  });
+  weft::schedule();  // the receiver blocks
+  ch.send(42);       // handed over; the receiver is appended, the sender continues
+  receiver.kill(true);
+  weft::run();
+  EXPECT_EQ(got, (std::vector<int>{42}));
+  EXPECT_FALSE(receiver.alive());
+}

@@ -325,3 +325,26 @@ TEST(CoreSync, WaitGroupWaitForTimesOut) {
 }
 
 }  // namespace
+
+TEST(CoreSync, KillAfterMutexHandoffStillReleasesIt) {
+  // unlock() hands the mutex to the waiter before it runs; the waiter is killed right
+  // after. Its lock() must still return (it owns the mutex), the kill lands at its next
+  // switch point, and RAII gives the mutex back: nobody is locked out for good.
+  weft::mutex m;
+  std::vector<std::string> log;
+  m.lock();
+  weft::tasklet waiter = weft::spawn([&] {
+    std::unique_lock<weft::mutex> hold(m);
+    log.push_back("waiter owns the mutex");
+    weft::schedule();  // the kill lands here
+    log.push_back("not reached");
+  });
+  weft::schedule();  // the waiter blocks in lock()
+  m.unlock();        // ownership passes to the waiter, which is only appended
+  waiter.kill(true);
+  weft::run();
+  EXPECT_EQ(log, (std::vector<std::string>{"waiter owns the mutex"}));
+  EXPECT_FALSE(waiter.alive());
+  EXPECT_TRUE(m.try_lock());
+  m.unlock();
+}
