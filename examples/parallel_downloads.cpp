@@ -82,14 +82,14 @@ int main(int argc, char** argv) {
   weft::spawn([&] {
     std::printf(" === Serial === \n");
     auto t1 = std::chrono::steady_clock::now();
-    for (int i = 0; i < count; ++i) download(host, "/" + std::to_string(i));
+    for (int i = 0; i < count; ++i) download(host, std::string(1, '/').append(std::to_string(i)));
     std::printf(" ---> %.2f\n", seconds(std::chrono::steady_clock::now() - t1).count());
 
     std::printf(" === Parallel === \n");
     t1 = std::chrono::steady_clock::now();
     weft::channel<double> done(count);
     for (int i = 0; i < count; ++i)
-      weft::spawn([&done, &host, i] { done.send(download(host, "/" + std::to_string(i))); });
+      weft::spawn([&done, &host, i] { done.send(download(host, std::string(1, '/').append(std::to_string(i)))); });
     for (int i = 0; i < count; ++i) done.receive();
     std::printf(" ---> %.2f\n", seconds(std::chrono::steady_clock::now() - t1).count());
     server.close();

@@ -240,39 +240,6 @@ scheduler_impl::~scheduler_impl() {
 
 // --- the ring -------------------------------------------------------------------------
 
-void scheduler_impl::ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept {
-  t->rq_next = pos;
-  t->rq_prev = pos->rq_prev;
-  pos->rq_prev->rq_next = t;
-  pos->rq_prev = t;
-  ++ring_size_;
-}
-
-void scheduler_impl::ring_unlink(tasklet_impl* t) noexcept {
-  if (t->rq_next == nullptr) return;
-  if (t->rq_next == t) {
-    head_ = nullptr;
-  } else {
-    if (head_ == t) head_ = t->rq_next;
-    t->rq_prev->rq_next = t->rq_next;
-    t->rq_next->rq_prev = t->rq_prev;
-  }
-  t->rq_next = t->rq_prev = nullptr;
-  --ring_size_;
-}
-
-void scheduler_impl::make_runnable(tasklet_impl* t) noexcept {
-  t->state = tstate::runnable;
-  if (t->rq_next) return;
-  if (head_ == nullptr) {
-    t->rq_next = t->rq_prev = t;
-    head_ = t;
-    ++ring_size_;
-  } else {
-    ring_insert_before(head_, t);
-  }
-}
-
 void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
   if (t->rq_next) ring_unlink(t);
   t->state = tstate::runnable;

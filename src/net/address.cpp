@@ -165,7 +165,11 @@ std::string address::host() const {
     auto* s = reinterpret_cast<const sockaddr_un*>(&storage_);
     std::size_t len = size_ > offsetof(sockaddr_un, sun_path) ? size_ - offsetof(sockaddr_un, sun_path) : 0;
     if (len == 0) return {};  // unnamed (a socketpair or an unbound client)
-    if (s->sun_path[0] == '\0') return "@" + std::string(s->sun_path + 1, len - 1);
+    if (s->sun_path[0] == '\0') {  // abstract: shown with a leading '@'
+      std::string name(1, '@');
+      name.append(s->sun_path + 1, len - 1);
+      return name;
+    }
     return std::string(s->sun_path, strnlen(s->sun_path, len));
   }
   return {};
