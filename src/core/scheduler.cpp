@@ -909,19 +909,20 @@ wake_reason block(lock_guard& g, const wait_kind& kind, void* owner, deadline un
 
 wake_token prepare_wake(waiter* w) noexcept {
   tasklet_impl* t = w->task;
-  wake_token tok{t, w->seq, t->sched != tls_scheduler};
-  if (tok.remote) add_ref(t);
+  bool remote = t->sched != tls_scheduler;
+  wake_token tok{t, w->seq | (static_cast<std::uint64_t>(remote) << 32)};
+  if (remote) add_ref(t);
   return tok;
 }
 
 void wake(const wake_token& tok, wake_mode mode) {
   tasklet_impl* t = tok.task;
-  if (tok.remote) {
-    t->sched->post({remote_op::wake, t, tok.seq, nullptr, nullptr, nullptr});
+  if (tok.remote()) {
+    t->sched->post({remote_op::wake, t, tok.seq(), nullptr, nullptr, nullptr});
     return;
   }
   scheduler_impl& s = *t->sched;
-  if (t->state != tstate::blocked || t->wait_seq != tok.seq) return;
+  if (t->state != tstate::blocked || t->wait_seq != tok.seq()) return;
   tasklet_impl* cur = s.current_;
   bool cur_runs = cur->rq_next != nullptr;
   if (mode == wake_mode::switch_now && cur_runs) {

@@ -195,10 +195,14 @@ bool on_shared_stack() noexcept;
 wake_reason block(lock_guard& g, const wait_kind& kind, void* owner, deadline until = forever,
                   int fd = -1);
 
+// Two whole words, so that copying one never splits a load across smaller stores (a
+// {pointer, u32, bool} layout cost a store-forwarding stall on every rendezvous).
 struct wake_token {
   tasklet_impl* task = nullptr;
-  std::uint32_t seq = 0;
-  bool remote = false;  // the tasklet belongs to another thread; a reference is held
+  std::uint64_t bits = 0;  // low 32: the wait sequence; bit 32: the tasklet belongs to another
+                           // thread (a reference is held)
+  std::uint32_t seq() const noexcept { return static_cast<std::uint32_t>(bits); }
+  bool remote() const noexcept { return (bits >> 32) != 0; }
 };
 // Call under the lock, after claiming and unlinking `w`.
 wake_token prepare_wake(waiter* w) noexcept;
