@@ -82,7 +82,7 @@ class channel {
   // channel_closed if the channel is closing, deadlock_error if nothing could ever receive
   // it. A kill before a receiver took the value unwinds from here with the value not
   // delivered; a kill after it was taken lets send() return and lands at the next switch.
-  void send(T v) { send_payload(make(std::move(v)), detail::forever, "send"); }
+  void send(T v) { send_value(std::move(v), detail::forever); }
   // Like send(), but throws timeout_error if nobody took the value within `d`.
   void send_for(T v, duration d) {
     send_payload(make(std::move(v)), std::chrono::steady_clock::now() + d, "send");
@@ -121,7 +121,7 @@ class channel {
   // Blocks until a value arrives. Throws what a sender sent with send_exception,
   // channel_closed once the channel is closed and drained, deadlock_error if nothing could
   // ever send; a kill meanwhile unwinds from here.
-  T receive() { return unwrap(receive_payload(detail::forever)); }
+  T receive() { return receive_value(detail::forever); }
   // Like receive(), but throws timeout_error if nothing arrived within `d`.
   T receive_for(duration d) {
     return unwrap(receive_payload(std::chrono::steady_clock::now() + d));
@@ -305,6 +305,50 @@ class channel {
     if (!w->linked) return false;
     (w->queue_tag > 0 ? self->senders_ : self->receivers_).erase(w);
     return true;
+  }
+
+  // The value paths of send() and receive(): a value goes from the sender's argument
+  // straight into the receiver's slot and out again, never through an intermediate payload
+  // (copying a freshly written std::optional as one word stalls store forwarding).
+  void send_value(T&& v, detail::deadline until) {
+    detail::lock_guard g(lock_);
+    if (closing_) throw channel_closed();
+    if (detail::waiter* w = pop(receivers_)) {
+      static_cast<detail::payload<T>*>(w->slot)->value.emplace(std::move(v));
+      w->result = detail::wait_done;
+      auto tok = detail::prepare_wake(w);
+      g.unlock();
+      detail::wake(tok, send_mode());
+      return;
+    }
+    g.unlock();
+    send_payload(make(std::move(v)), until, "send");
+  }
+
+  T receive_value(detail::deadline until) {
+    {
+      detail::lock_guard g(lock_);
+      if (count_ == 0) {
+        if (detail::waiter* w = pop(senders_)) {
+          auto* src = static_cast<detail::payload<T>*>(w->slot);
+          if (src->error) [[unlikely]] {
+            std::exception_ptr e = std::move(*src->error);
+            w->result = detail::wait_done;
+            auto tok = detail::prepare_wake(w);
+            g.unlock();
+            detail::wake(tok, receive_mode());
+            std::rethrow_exception(e);
+          }
+          T v(std::move(*src->value));
+          w->result = detail::wait_done;
+          auto tok = detail::prepare_wake(w);
+          g.unlock();
+          detail::wake(tok, receive_mode());
+          return v;
+        }
+      }
+    }
+    return unwrap(receive_payload(until));
   }
 
   void send_payload(detail::payload<T>&& p, detail::deadline until, const char* op) {
