@@ -85,7 +85,7 @@ class channel {
   void send(T v) { send_value(std::move(v), detail::forever); }
   // Like send(), but throws timeout_error if nobody took the value within `d`.
   void send_for(T v, duration d) {
-    send_payload(make(std::move(v)), std::chrono::steady_clock::now() + d, "send");
+    send_value(std::move(v), std::chrono::steady_clock::now() + d);
   }
   // Sends without blocking: true if a receiver was waiting or the buffer had room.
   bool try_send(T& v) {
@@ -321,8 +321,20 @@ class channel {
       detail::wake(tok, send_mode());
       return;
     }
-    g.unlock();
-    send_payload(make(std::move(v)), until, "send");
+    if (count_ < cap_) {
+      buf_[(head_ + count_) % cap_].value.emplace(std::move(v));
+      ++count_;
+      return;
+    }
+    detail::value_slot<T> slot;
+    slot.get()->value.emplace(std::move(v));
+    detail::waiter& w = detail::own_waiter();
+    w.slot = slot.get();
+    w.queue_tag = 1;
+    senders_.push_back(&w);
+    if (detail::block(g, send_kind, this, until) == detail::wake_reason::timed_out)
+      throw timeout_error("weft::channel::send: timed out");
+    if (w.result == detail::wait_closed) throw channel_closed();
   }
 
   T receive_value(detail::deadline until) {
