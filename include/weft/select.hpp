@@ -162,7 +162,8 @@ struct case_payload<io_case> {
   struct type {};
 };
 
-waiter* select_waiters(std::size_t n, tasklet_impl** task, std::uint32_t* seq);
+// The current tasklet and its wait sequence, for the select's own waiter nodes.
+void current_wait_identity(tasklet_impl** task, std::uint32_t* seq);
 bool cancel_select(void* owner, waiter* w) noexcept;
 void select_yield_if_needed();
 
@@ -220,7 +221,7 @@ int select_impl(deadline until, bool may_block, C&... cases) {
   auto nodes = std::make_unique<waiter[]>(n);
   tasklet_impl* self = nullptr;
   std::uint32_t seq = 0;
-  select_waiters(0, &self, &seq);
+  current_wait_identity(&self, &seq);
   {
     std::size_t i = 0;
     auto setup = [&](auto& c, auto& slot) {

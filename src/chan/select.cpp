@@ -4,11 +4,10 @@
 
 namespace weft::detail {
 
-waiter* select_waiters(std::size_t, tasklet_impl** task, std::uint32_t* seq) {
+void current_wait_identity(tasklet_impl** task, std::uint32_t* seq) {
   tasklet_impl* t = this_scheduler().current_;
   *task = t;
   *seq = t->wait_seq;
-  return nullptr;
 }
 
 // A timeout or kill withdraws the whole select, unless a case already won.

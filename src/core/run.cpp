@@ -59,15 +59,7 @@ tasklet pump_for(std::chrono::nanoseconds budget) {
   f.budget_end = end;
   s.frames_.push_back(&f);
   s.watch_budget_ = true;
-  struct pop {
-    scheduler_impl& s;
-    detail::run_frame* f;
-    ~pop() {
-      s.frames_.erase(std::find(s.frames_.begin(), s.frames_.end(), f));
-      s.watch_budget_ = std::any_of(s.frames_.begin(), s.frames_.end(),
-                                    [](detail::run_frame* fr) { return fr->has_budget; });
-    }
-  } guard{s, &f};
+  detail::frame_guard guard{&s, &f};
   for (;;) {
     poll_now(s);
     if (s.run_count() <= 1) break;

@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -311,13 +312,13 @@ WEFT_HOT void after_resume_fast(scheduler_impl* s) {
 
 // The current tasklet has left the ring: run the next one. The common case (something is
 // runnable, no timers to fire, no remote posts) switches directly.
-WEFT_HOT void leave_fast(scheduler_impl* s) {
+WEFT_HOT void leave_fast(scheduler_impl* s, bool finishing = false) {
   if (s->head_ != nullptr && s->timers_.empty() &&
       !s->has_remote_.load(std::memory_order_relaxed)) [[likely]] {
     switch_fast(s, s->head_);
     return;
   }
-  s->leave_and_switch(false);
+  s->leave_and_switch(finishing);
 }
 
 void scheduler_impl::switch_to(tasklet_impl* next) { switch_fast(this, next); }
@@ -471,8 +472,9 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
     // Nothing here can wake anything. Another thread still might, unless every other
     // thread is a weft helper or is itself parked here.
     {
+      const int threads = process_threads();  // file I/O: not under the global mutex
       std::unique_lock<std::mutex> l(g_registry_mu);
-      int others = process_threads() - 1 - g_helper_threads.load() - g_parked;
+      int others = threads - 1 - g_helper_threads.load() - g_parked;
       if (others > 0) {
         ++g_parked;
         parked_ = true;
@@ -621,6 +623,22 @@ void scheduler_impl::post(remote_op op) {
   if (sleeping_.load(std::memory_order_seq_cst)) reactor_->notify();
 }
 
+void scheduler_impl::answer_revokes() {
+  std::vector<remote_op> ops;
+  {
+    std::lock_guard<std::mutex> l(remote_mu_);
+    auto revokes = std::stable_partition(remote_.begin(), remote_.end(),
+                                         [](const remote_op& op) { return op.kind != remote_op::revoke; });
+    ops.assign(std::make_move_iterator(revokes), std::make_move_iterator(remote_.end()));
+    remote_.erase(revokes, remote_.end());
+    has_remote_.store(!remote_.empty(), std::memory_order_relaxed);
+  }
+  for (auto& op : ops) {
+    op.lock->revoke_bias();
+    op.done->store(true, std::memory_order_release);
+  }
+}
+
 void scheduler_impl::drain_remote() {
   std::vector<remote_op> ops;
   {
@@ -738,11 +756,7 @@ void scheduler_impl::entry_point(transfer tr) {
     self->pending = nullptr;
     self->state = tstate::dead;
     s->ring_unlink(self);
-    if (s->head_ != nullptr && s->timers_.empty() &&
-        !s->has_remote_.load(std::memory_order_relaxed)) [[likely]] {
-      switch_fast(s, s->head_);
-    }
-    s->leave_and_switch(true);
+    leave_fast(s, true);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft: fatal: while ending tasklet %llu: %s\n",
                  static_cast<unsigned long long>(self->id), e.what());
@@ -832,6 +846,12 @@ std::size_t scheduler_impl::high_water(tasklet_impl* t) const noexcept {
 
 // --- run and budgets ---------------------------------------------------------------------
 
+void scheduler_impl::pop_frame(run_frame* f) noexcept {
+  frames_.erase(std::find(frames_.begin(), frames_.end(), f));
+  watch_budget_ = std::any_of(frames_.begin(), frames_.end(),
+                              [](run_frame* fr) { return fr->has_budget; });
+}
+
 tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
   if (!undelivered_.empty()) {
     std::exception_ptr e = std::move(undelivered_.front());
@@ -841,15 +861,7 @@ tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
   tasklet_impl* cur = current_;
   f.caller = cur;
   frames_.push_back(&f);
-  struct pop_frame {
-    scheduler_impl* s;
-    run_frame* f;
-    ~pop_frame() {
-      s->frames_.erase(std::find(s->frames_.begin(), s->frames_.end(), f));
-      s->watch_budget_ = std::any_of(s->frames_.begin(), s->frames_.end(),
-                                     [](run_frame* fr) { return fr->has_budget; });
-    }
-  } guard{this, &f};
+  frame_guard guard{this, &f};
   if (f.has_budget) watch_budget_ = true;
   ring_unlink(cur);
   cur->state = tstate::paused;
@@ -972,23 +984,7 @@ bool biased_lock::lock_slow() {
     std::atomic<bool> done{false};
     o->post({remote_op::revoke, nullptr, 0, nullptr, this, &done});
     while (!done.load(std::memory_order_acquire)) {
-      if (me->has_remote_.load(std::memory_order_acquire)) {
-        std::vector<remote_op> keep;
-        std::vector<remote_op> ops;
-        {
-          std::lock_guard<std::mutex> l(me->remote_mu_);
-          ops.swap(me->remote_);
-          for (auto& op : ops)
-            if (op.kind != remote_op::revoke) keep.push_back(std::move(op));
-          me->remote_ = std::move(keep);
-          me->has_remote_.store(!me->remote_.empty(), std::memory_order_relaxed);
-        }
-        for (auto& op : ops)
-          if (op.kind == remote_op::revoke) {
-            op.lock->revoke_bias();
-            op.done->store(true, std::memory_order_release);
-          }
-      }
+      if (me->has_remote_.load(std::memory_order_acquire)) me->answer_revokes();
       ::sched_yield();
     }
   }

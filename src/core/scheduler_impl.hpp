@@ -34,6 +34,14 @@ struct run_frame {
   tasklet_impl* expired = nullptr;  // the tasklet that used up the budget
 };
 
+struct scheduler_impl;
+// Removes a frame from its scheduler when run()/pump_for() leaves, however it leaves.
+struct frame_guard {
+  scheduler_impl* s;
+  run_frame* f;
+  ~frame_guard();
+};
+
 struct remote_op {
   enum kind_t : std::uint8_t { wake, insert, raise, revoke };
   kind_t kind;
@@ -73,6 +81,8 @@ struct scheduler_impl {
   void idle_wait(int timeout_ms);
   reactor& io();
   void drain_remote();
+  // Gives up the biases other threads asked for, leaving every other post queued.
+  void answer_revokes();
   void post(remote_op op);
 
   // --- tasklets ---------------------------------------------------------------------------
@@ -92,6 +102,7 @@ struct scheduler_impl {
 
   // --- run ---------------------------------------------------------------------------------
   tasklet_impl* run_loop(run_frame& f);
+  void pop_frame(run_frame* f) noexcept;  // and re-derive watch_budget_
   void check_budget();
 
   // State ---------------------------------------------------------------------------------
@@ -126,10 +137,11 @@ struct scheduler_impl {
   std::vector<remote_op> remote_;
   std::atomic<bool> has_remote_{false};
   std::atomic<bool> sleeping_{false};
-  std::atomic<int> external_holds_{0};
   std::atomic<bool> dump_requested_{false};
   bool parked_ = false;  // guarded by the global registry mutex
 };
+
+inline frame_guard::~frame_guard() { s->pop_frame(f); }
 
 // The run-queue primitives sit on every switch path, so they are inline.
 inline void scheduler_impl::ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept {
