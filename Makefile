@@ -8,7 +8,9 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-dev \
         libboost-context-dev libboost-fiber-dev libgtest-dev libgmock-dev libbenchmark-dev \
-        libssl-dev openssl golang-go procps
+        libssl-dev openssl golang-go procps \
+        libhttp-parser-dev libwslay-dev liburing-dev libsqlite3-dev sqlite3 zlib1g-dev \
+        nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build build-asan build-release test run bench bench-core bench-net clean
@@ -19,6 +21,10 @@ deps:
 	  echo "installing:" $$missing; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+	@# JavaScript from the npm registry (xterm.js, ws, playwright-core), pinned by package-lock.json.
+	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund; \
 	fi
 
 build: deps
