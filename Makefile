@@ -23,7 +23,8 @@ deps:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
 	@# JavaScript from the npm registry (xterm.js, ws, playwright-core), pinned by package-lock.json.
-	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	@# (a node_modules that is a symlink belongs to another checkout: leave it alone)
+	@if [ ! -L node_modules ] && { [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then \
 	  npm ci --no-audit --no-fund; \
 	fi
 
