@@ -146,6 +146,21 @@ void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
 #endif
 }
 
+// ASan: frames of a dense tasklet that left the shared stack (saved or finished) keep their
+// redzone poison there, and the next occupant's frames do not overwrite all of it (gaps
+// between frames, stack arguments), which ASan then reports as stack-buffer-underflow.
+// Clear [sp, top) when the stack changes hands, so only the occupant's own frames are
+// poisoned.
+void asan_clear_shared(const scheduler_impl& s, const void* sp) noexcept {
+#ifdef WEFT_ASAN
+  auto* lo = static_cast<const char*>(sp);
+  if (lo >= s.dense_stack_.base && lo < s.dense_stack_.top)
+    __asan_unpoison_memory_region(lo, static_cast<std::size_t>(s.dense_stack_.top - lo));
+#else
+  (void)s, (void)sp;
+#endif
+}
+
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
@@ -299,6 +314,7 @@ WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   asan_finish(s->current_, prev);
   if (prev) [[likely]] {
     if (prev->state == tstate::dead) [[unlikely]] {
+      if (prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
       s->finalize(prev);
     } else {
       prev->ctx = t.fctx;
@@ -374,6 +390,7 @@ void scheduler_impl::switcher_entry(transfer t) {
   }
 #endif
   if (prev && prev->state != tstate::dead) prev->ctx = t.fctx;
+  if (prev && prev->state == tstate::dead && prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
   tasklet_impl* next = s->current_;
   if (!s->dense_stack_) s->dense_stack_ = map_stack(dense_stack_size);
   char* top = s->dense_stack_.top;
@@ -390,6 +407,7 @@ void scheduler_impl::switcher_entry(transfer t) {
     raw_copy(occ->image, sp, used);
     occ->image_size = used;
     occ->image_high = std::max(occ->image_high, used);
+    asan_clear_shared(*s, sp);
   }
   if (next->ctx == nullptr) {
     next->ctx = make_context(top, s->dense_stack_.usable(), &entry_point);
