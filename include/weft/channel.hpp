@@ -18,6 +18,7 @@
 #include <optional>
 #include <utility>
 
+#include "weft/callbacks.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/error.hpp"
 #include "weft/tasklet.hpp"
@@ -82,9 +83,13 @@ class channel {
   // channel_closed if the channel is closing, deadlock_error if nothing could ever receive
   // it. A kill before a receiver took the value unwinds from here with the value not
   // delivered; a kill after it was taken lets send() return and lands at the next switch.
-  void send(T v) { send_value(std::move(v), detail::forever); }
+  void send(T v) {
+    report(true);
+    send_value(std::move(v), detail::forever);
+  }
   // Like send(), but throws timeout_error if nobody took the value within `d`.
   void send_for(T v, duration d) {
+    report(true);
     send_value(std::move(v), std::chrono::steady_clock::now() + d);
   }
   // Sends without blocking: true if a receiver was waiting or the buffer had room.
@@ -101,6 +106,7 @@ class channel {
   void send_exception(std::exception_ptr e) {
     detail::payload<T> p;
     p.error = std::make_unique<std::exception_ptr>(std::move(e));
+    report(true);
     send_payload(std::move(p), detail::forever, "send_exception");
   }
   template <class E, class... A>
@@ -121,9 +127,13 @@ class channel {
   // Blocks until a value arrives. Throws what a sender sent with send_exception,
   // channel_closed once the channel is closed and drained, deadlock_error if nothing could
   // ever send; a kill meanwhile unwinds from here.
-  T receive() { return receive_value(detail::forever); }
+  T receive() {
+    report(false);
+    return receive_value(detail::forever);
+  }
   // Like receive(), but throws timeout_error if nothing arrived within `d`.
   T receive_for(duration d) {
+    report(false);
     return unwrap(receive_payload(std::chrono::steady_clock::now() + d));
   }
   // Receives without blocking: empty if no sender waits and the buffer is empty. Throws
@@ -205,6 +215,17 @@ class channel {
 
  private:
   friend struct detail::select_access;
+
+  // The channel callback (weft/callbacks.hpp), if any thread has one.
+  void report(bool sending) {
+    if (detail::channel_hooks.load(std::memory_order_relaxed) == 0) [[likely]] return;
+    bool will_block;
+    {
+      detail::lock_guard g(lock_);
+      will_block = sending ? receivers_.empty() && count_ >= cap_ : count_ == 0 && senders_.empty();
+    }
+    detail::notify_channel(this, sending, will_block);
+  }
 
   static detail::payload<T> make(T&& v) {
     detail::payload<T> p;

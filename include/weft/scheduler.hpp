@@ -3,8 +3,11 @@
 
 #include <chrono>
 #include <exception>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <string>
+#include <vector>
 
 #include "weft/tasklet.hpp"
 
@@ -61,8 +64,24 @@ using error_handler = std::function<void(tasklet, std::exception_ptr)>;
 error_handler set_error_handler(error_handler h);
 
 // Prints every tasklet of this thread: id, name, state, what it waits on, stack use, and a
-// backtrace of the current one.
+// backtrace of each one that has started (suspended ones too).
 void dump_tasklets(std::ostream& out);
+
+// One tasklet of this thread as tasklet_snapshot() saw it.
+struct tasklet_info {
+  tasklet handle;
+  std::uint64_t id = 0;
+  std::string name;
+  std::string state;       // "running", "runnable", "blocked", "paused", "bound (not started)"
+  std::string waiting_on;  // as tasklet::waiting_on(); "" unless blocked
+  bool has_deadline = false;
+  bool is_main = false;
+  stack_kind stack = stack_kind::guarded;
+  std::size_t stack_used = 0;  // as tasklet::stack_high_water()
+  std::vector<std::string> backtrace;  // innermost frame first; filled only on request
+};
+// Every live tasklet of this thread, main first, then in creation order.
+std::vector<tasklet_info> tasklet_snapshot(bool with_backtraces = false);
 // From now on SIGQUIT makes the scheduler of the calling thread print dump_tasklets() to
 // stderr at its next switch point or idle wake-up.
 void dump_tasklets_on_sigquit();

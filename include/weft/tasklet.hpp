@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -102,6 +103,15 @@ class tasklet {
   // dense: largest saved image).
   std::size_t stack_high_water() const noexcept;
   std::size_t stack_size() const noexcept;
+  // Stackless's block_trap: while set, a call that would block the tasklet (receive, sleep,
+  // lock, I/O wait, ...) throws scheduler_error instead. set_block_trap: owner thread.
+  bool block_trap() const noexcept;
+  void set_block_trap(bool on);
+  // Inside a weft::atomic scope (weft/atomic.hpp).
+  bool atomic() const noexcept;
+  // The thread the tasklet belongs to; std::thread::id() once that thread has ended, or for
+  // an empty handle.
+  std::thread::id thread_id() const;
 
   // Appends a paused tasklet to the end of its scheduler's run queue (any thread; the
   // owner is woken if it waits). Throws scheduler_error if it is blocked or dead.
@@ -109,16 +119,17 @@ class tasklet {
   // Takes a runnable tasklet out of the run queue (owner thread). Throws scheduler_error
   // for a blocked tasklet or the current one.
   void remove();
-  // Inserts it if needed and switches to it at once; the caller stays runnable and
-  // resumes after the rest of the queue has had its turn. On a tasklet of another thread
-  // it only inserts it there.
+  // Switches to it at once. A runnable tasklet keeps its place in the run queue (the ones
+  // after it run before the caller again); a paused one is inserted just before the
+  // caller, which runs right after it. On a tasklet of another thread it queues it to run
+  // next there.
   void run();
   // Like run(), but the caller is paused (taken out of the run queue): someone must
   // insert() it again. Owner thread only.
   void switch_to();
   // Raises tasklet_exit at the tasklet's suspension point, taking it off whatever it waits
-  // on first, so its destructors run. Not pending: it runs at once and the caller resumes
-  // after it (like run()). Pending: it is only made runnable. Killing a finished tasklet
+  // on first, so its destructors run. Not pending: it runs at once, placed as run() places
+  // it. Pending: it is only made runnable. Killing a finished tasklet
   // does nothing; killing a tasklet that never ran ends it without running it; killing the
   // current tasklet throws tasklet_exit right here.
   void kill(bool pending = false);

@@ -1,10 +1,10 @@
-// dump_tasklets(): a readable listing of every tasklet of the thread, and the SIGQUIT hook.
-#include <execinfo.h>
+// dump_tasklets() and tasklet_snapshot(): every tasklet of the thread with its backtrace,
+// and the SIGQUIT hook.
 #include <signal.h>
 
-#include <cstdlib>
 #include <ostream>
 
+#include "core/backtrace.hpp"
 #include "core/scheduler_impl.hpp"
 #include "weft/scheduler.hpp"
 
@@ -36,32 +36,43 @@ void on_sigquit(int) {
 
 }  // namespace
 
+std::vector<tasklet_info> tasklet_snapshot(bool with_backtraces) {
+  detail::scheduler_impl& s = detail::this_scheduler();
+  std::vector<tasklet_info> all;
+  all.reserve(s.live_);
+  detail::tasklet_impl* t = s.main_;
+  do {
+    tasklet_info i;
+    i.handle = tasklet(t);
+    i.id = t->id;
+    i.name = t->name_or("");
+    i.state = state_name(t, s);
+    i.waiting_on = i.handle.waiting_on();
+    i.has_deadline = t->state == detail::tstate::blocked && t->timer.armed();
+    i.is_main = t->is_main;
+    i.stack = t->kind;
+    i.stack_used = s.high_water(t);
+    if (with_backtraces) i.backtrace = detail::symbolize(detail::tasklet_frames(s, t));
+    all.push_back(std::move(i));
+    t = t->all_next;
+  } while (t != s.main_);
+  return all;
+}
+
 void dump_tasklets(std::ostream& out) {
   detail::scheduler_impl& s = detail::this_scheduler();
   out << "weft: " << s.live_ << " tasklet(s), " << s.run_count() << " runnable\n";
-  detail::tasklet_impl* t = s.main_;
-  do {
-    out << "  #" << t->id << ' ' << t->name_or("(unnamed)") << ": "
-        << state_name(t, s);
-    if (t->state == detail::tstate::blocked) {
-      out << " on " << t->wait.kind->what;
-      if (t->wait.fd >= 0) out << " (fd " << t->wait.fd << ')';
-      if (t->timer.armed()) out << ", with a deadline";
-    }
-    if (!t->is_main) {
-      out << ", " << (t->kind == stack_kind::dense ? "dense" : "guarded") << " stack, "
-          << s.high_water(t) << " B used";
+  for (const tasklet_info& i : tasklet_snapshot(true)) {
+    out << "  #" << i.id << ' ' << (i.name.empty() ? "(unnamed)" : i.name) << ": " << i.state;
+    if (!i.waiting_on.empty()) out << " on " << i.waiting_on;
+    if (i.has_deadline) out << ", with a deadline";
+    if (!i.is_main) {
+      out << ", " << (i.stack == stack_kind::dense ? "dense" : "guarded") << " stack, "
+          << i.stack_used << " B used";
     }
     out << '\n';
-    if (t == s.current_) {
-      void* frames[32];
-      int n = ::backtrace(frames, 32);
-      char** names = ::backtrace_symbols(frames, n);
-      for (int i = 1; names && i < n; ++i) out << "      " << names[i] << '\n';
-      std::free(names);
-    }
-    t = t->all_next;
-  } while (t != s.main_);
+    for (const std::string& f : i.backtrace) out << "      " << f << '\n';
+  }
   out.flush();
 }
 

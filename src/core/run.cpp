@@ -44,6 +44,7 @@ void poll_now(scheduler_impl& s) {
 
 int pump() {
   scheduler_impl& s = detail::this_scheduler();
+  detail::check_may_switch(s, "weft::pump");
   poll_now(s);
   s.yield();
   return s.run_count() - 1;
@@ -51,6 +52,7 @@ int pump() {
 
 tasklet pump_for(std::chrono::nanoseconds budget) {
   scheduler_impl& s = detail::this_scheduler();
+  detail::check_may_switch(s, "weft::pump_for");
   auto end = std::chrono::steady_clock::now() + budget;
   // A pump frame: its caller stays in the run queue, so only the budget part applies.
   detail::run_frame f;
@@ -95,6 +97,7 @@ void be_nice() {
 
 void schedule_remove() {
   scheduler_impl& s = detail::this_scheduler();
+  detail::check_may_switch(s, "weft::schedule_remove");
   detail::tasklet_impl* cur = s.current_;
   s.ring_unlink(cur);
   cur->state = detail::tstate::paused;

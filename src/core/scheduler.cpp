@@ -146,6 +146,21 @@ void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
 #endif
 }
 
+// ASan: frames of a dense tasklet that left the shared stack (saved or finished) keep their
+// redzone poison there, and the next occupant's frames do not overwrite all of it (gaps
+// between frames, stack arguments), which ASan then reports as stack-buffer-underflow.
+// Clear [sp, top) when the stack changes hands, so only the occupant's own frames are
+// poisoned.
+void asan_clear_shared(const scheduler_impl& s, const void* sp) noexcept {
+#ifdef WEFT_ASAN
+  auto* lo = static_cast<const char*>(sp);
+  if (lo >= s.dense_stack_.base && lo < s.dense_stack_.top)
+    __asan_unpoison_memory_region(lo, static_cast<std::size_t>(s.dense_stack_.top - lo));
+#else
+  (void)s, (void)sp;
+#endif
+}
+
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
@@ -163,6 +178,18 @@ scheduler_impl& create_scheduler() {
   if (tls_scheduler) return *tls_scheduler;
   t_scheduler_owner = std::make_unique<scheduler_impl>();
   return *tls_scheduler;
+}
+
+std::thread::id thread_of(scheduler_impl* s) {
+  std::lock_guard<std::mutex> l(g_registry_mu);
+  return registered(s) ? s->thread_ : std::thread::id();
+}
+
+scheduler_impl* scheduler_of(std::thread::id id) {
+  std::lock_guard<std::mutex> l(g_registry_mu);
+  for (scheduler_impl* s : g_registry)
+    if (s->thread_ == id) return s;
+  return nullptr;
 }
 
 // --- construction ---------------------------------------------------------------------
@@ -223,6 +250,7 @@ scheduler_impl::~scheduler_impl() {
         op.lock->revoke_bias();
         op.done->store(true, std::memory_order_release);
       } else if (op.task) {
+        if (op.kind == remote_op::spawn) op.task->state = tstate::dead;  // it never ran
         release(op.task);
       }
     }
@@ -254,6 +282,15 @@ void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
   }
 }
 
+void scheduler_impl::make_runnable_before_current(tasklet_impl* t) noexcept {
+  if (current_->rq_next == nullptr) {
+    make_runnable(t);
+    return;
+  }
+  t->state = tstate::runnable;
+  ring_insert_before(current_, t);
+}
+
 // --- switching ---------------------------------------------------------------------------
 
 // The hot paths below are forced inline into their callers: every `ret` executed after a
@@ -277,6 +314,7 @@ WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   asan_finish(s->current_, prev);
   if (prev) [[likely]] {
     if (prev->state == tstate::dead) [[unlikely]] {
+      if (prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
       s->finalize(prev);
     } else {
       prev->ctx = t.fctx;
@@ -284,10 +322,22 @@ WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   }
 }
 
+[[gnu::noinline, gnu::cold]] static void notify_switch(scheduler_impl* s, tasklet_impl* prev,
+                                                      tasklet_impl* next) noexcept {
+  ++prev->atomic;  // the callback must not switch
+  try {
+    s->on_switch_(tasklet(prev), tasklet(next));
+  } catch (...) {
+    std::fprintf(stderr, "weft: the schedule callback threw; ignored\n");
+  }
+  --prev->atomic;
+}
+
 WEFT_HOT void switch_fast(scheduler_impl* s, tasklet_impl* next) {
   tasklet_impl* prev = s->current_;
   s->head_ = next;
   if (next == prev) return;
+  if (s->on_switch_) [[unlikely]] notify_switch(s, prev, next);
   s->current_ = next;
   prev->eh = *s->eh_globals_;
   *s->eh_globals_ = next->eh;
@@ -340,6 +390,7 @@ void scheduler_impl::switcher_entry(transfer t) {
   }
 #endif
   if (prev && prev->state != tstate::dead) prev->ctx = t.fctx;
+  if (prev && prev->state == tstate::dead && prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
   tasklet_impl* next = s->current_;
   if (!s->dense_stack_) s->dense_stack_ = map_stack(dense_stack_size);
   char* top = s->dense_stack_.top;
@@ -356,6 +407,7 @@ void scheduler_impl::switcher_entry(transfer t) {
     raw_copy(occ->image, sp, used);
     occ->image_size = used;
     occ->image_high = std::max(occ->image_high, used);
+    asan_clear_shared(*s, sp);
   }
   if (next->ctx == nullptr) {
     next->ctx = make_context(top, s->dense_stack_.usable(), &entry_point);
@@ -446,6 +498,14 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
         continue;
       }
     }
+    // Stackless's revive_main: a main that paused itself (schedule_remove(), switch_to())
+    // is put back quietly once nothing else can run; deadlock_error is for a main that
+    // waits (below).
+    if (main_->state == tstate::paused && !local && !external && !(f && f->threadblock) &&
+        std::none_of(frames_.begin(), frames_.end(), [&](run_frame* fr) { return fr->caller == main_; })) {
+      make_runnable(main_);
+      continue;
+    }
     if (local || external || (f && f->threadblock)) {
       int timeout = -1;
       auto now = std::chrono::steady_clock::now();
@@ -512,12 +572,13 @@ WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kin
 WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kind& kind, void* owner,
                                deadline until, int fd) {
   tasklet_impl* cur = s->current_;
-  if (cur->block_trap || cur->pending) [[unlikely]] {
-    // Withdraw the waiter the caller queued, then raise: a block_trap, or an exception
-    // thrown at us after our previous wait had already completed.
+  if (cur->block_trap || cur->pending || cur->atomic) [[unlikely]] {
+    // Withdraw the waiter the caller queued, then raise: a block_trap, an atomic scope, or
+    // an exception thrown at us after our previous wait had already completed.
     g.unlock();
     if (kind.cancel) kind.cancel(owner, &cur->own);
     if (cur->pending) raise_pending(cur);
+    if (cur->atomic) throw_in_atomic(kind.what);
     throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
   }
   cur->wait.kind = &kind;
@@ -605,6 +666,7 @@ void scheduler_impl::post(remote_op op) {
       op.lock->revoke_bias();
       op.done->store(true, std::memory_order_release);
     } else if (op.task) {
+      if (op.kind == remote_op::spawn) op.task->state = tstate::dead;  // it never ran
       release(op.task);
     }
     return;
@@ -657,6 +719,15 @@ void scheduler_impl::drain_remote() {
         if (op.task->state == tstate::paused || op.task->state == tstate::fresh)
           make_runnable(op.task);
         break;
+      case remote_op::run:
+        // Stackless runs it next: after the current tasklet, or first if the thread idles.
+        if (op.task->state == tstate::paused || op.task->state == tstate::fresh)
+          make_runnable_next(op.task);
+        break;
+      case remote_op::spawn:
+        adopt(op.task, op.seq);
+        op.task = nullptr;  // its reference is the scheduler's own now
+        break;
       case remote_op::raise:
         post_exception(op.task, op.error);
         break;
@@ -681,18 +752,23 @@ tasklet_impl* scheduler_impl::create(const spawn_options_view& o) {
   }
   t->sched = this;
   t->kind = o.stack;
+  try {
+    t->set_name(o.name);
+    init_new(t, o.stack_size);
+  } catch (...) {
+    t->refs.store(1, std::memory_order_relaxed);
+    release(t);
+    throw;
+  }
+  return t;
+}
+
+void scheduler_impl::init_new(tasklet_impl* t, std::size_t stack_size) {
   t->id = next_id_++;
   t->own.task = t;
   t->timer.owner = t;
-  t->set_name(o.name);
-  if (o.stack == stack_kind::guarded) {
-    try {
-      t->stack = pool_.take(o.stack_size ? o.stack_size : default_stack_size);
-    } catch (...) {
-      t->refs.store(1, std::memory_order_relaxed);
-      release(t);
-      throw;
-    }
+  if (t->kind == stack_kind::guarded) {
+    t->stack = pool_.take(stack_size ? stack_size : default_stack_size);
 #ifdef WEFT_ASAN
     __asan_unpoison_memory_region(t->stack.base, t->stack.usable());
 #endif
@@ -703,7 +779,6 @@ tasklet_impl* scheduler_impl::create(const spawn_options_view& o) {
   main_->all_prev->all_next = t;
   main_->all_prev = t;
   ++live_;
-  return t;
 }
 
 void scheduler_impl::start(tasklet_impl* t, bool schedule) {
@@ -743,12 +818,13 @@ void scheduler_impl::entry_point(transfer tr) {
   s->on_resume(tr);
   tasklet_impl* self = s->current_;
   self->started = true;
+  tasklet_impl* receiver = nullptr;
   try {
     s->after_resume();
     self->entry.invoke();
   } catch (const tasklet_exit&) {
   } catch (...) {
-    s->deliver_uncaught(self, std::current_exception());
+    receiver = s->deliver_uncaught(self, std::current_exception());
   }
   try {
     self->entry.reset();
@@ -756,6 +832,8 @@ void scheduler_impl::entry_point(transfer tr) {
     self->pending = nullptr;
     self->state = tstate::dead;
     s->ring_unlink(self);
+    // The run() caller (or main) gets an escaped exception before anything else runs.
+    if (receiver && receiver->state == tstate::runnable && receiver->rq_next) s->head_ = receiver;
     leave_fast(s, true);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft: fatal: while ending tasklet %llu: %s\n",
@@ -765,13 +843,13 @@ void scheduler_impl::entry_point(transfer tr) {
   fatal("a finished tasklet was resumed");
 }
 
-void scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept {
+tasklet_impl* scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept {
   if (on_error_) {
     try {
       add_ref(dead);
       on_error_(tasklet(dead), e);
       release(dead);
-      return;
+      return nullptr;
     } catch (...) {
       release(dead);
       e = std::current_exception();
@@ -781,9 +859,10 @@ void scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) 
   if (target->pending) {
     // Main is still to receive an earlier error: this one comes out of the next run().
     undelivered_.push_back(std::move(e));
-    return;
+    return nullptr;
   }
   post_exception(target, std::move(e));
+  return target;
 }
 
 void scheduler_impl::post_exception(tasklet_impl* t, std::exception_ptr e) noexcept {
@@ -815,6 +894,7 @@ void scheduler_impl::throw_to(tasklet_impl* t, std::exception_ptr e, bool pendin
     finish_unstarted(t);
     return;
   }
+  if (!pending) check_may_switch(*this, "tasklet::throw_exception");
   if (t->state == tstate::blocked) {
     t->wait_aborted = cancel_wait(t);
     end_wait(t, wake_reason::signaled);
@@ -824,7 +904,8 @@ void scheduler_impl::throw_to(tasklet_impl* t, std::exception_ptr e, bool pendin
     make_runnable(t);
     return;
   }
-  make_runnable_next(t);
+  // As run(): a scheduled target keeps its place (a blocked one was just queued before us).
+  if (t->state != tstate::runnable) make_runnable_before_current(t);
   switch_to(t);
   after_resume();
 }
@@ -847,9 +928,18 @@ std::size_t scheduler_impl::high_water(tasklet_impl* t) const noexcept {
 // --- run and budgets ---------------------------------------------------------------------
 
 void scheduler_impl::pop_frame(run_frame* f) noexcept {
-  frames_.erase(std::find(frames_.begin(), frames_.end(), f));
+  auto it = std::find(frames_.begin(), frames_.end(), f);
+  if (it != frames_.end()) frames_.erase(it);  // else released with an outer frame
   watch_budget_ = std::any_of(frames_.begin(), frames_.end(),
                               [](run_frame* fr) { return fr->has_budget; });
+}
+
+void scheduler_impl::release_nested(run_frame* f) noexcept {
+  auto it = std::find(frames_.begin(), frames_.end(), f);
+  if (it == frames_.end()) return;
+  for (auto inner = it + 1; inner != frames_.end(); ++inner)
+    if ((*inner)->caller->state == tstate::paused) make_runnable((*inner)->caller);
+  frames_.erase(it + 1, frames_.end());
 }
 
 tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
@@ -858,6 +948,7 @@ tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
     undelivered_.erase(undelivered_.begin());
     std::rethrow_exception(e);
   }
+  check_may_switch(*this, "weft::run");
   tasklet_impl* cur = current_;
   f.caller = cur;
   frames_.push_back(&f);
@@ -866,6 +957,7 @@ tasklet_impl* scheduler_impl::run_loop(run_frame& f) {
   ring_unlink(cur);
   cur->state = tstate::paused;
   leave_and_switch(false);
+  release_nested(&f);
   after_resume();
   return f.expired;
 }
@@ -937,6 +1029,7 @@ void wake(const wake_token& tok, wake_mode mode) {
   if (t->state != tstate::blocked || t->wait_seq != tok.seq()) return;
   tasklet_impl* cur = s.current_;
   bool cur_runs = cur->rq_next != nullptr;
+  if (cur->atomic) [[unlikely]] mode = wake_mode::append;  // the operation completes; no switch
   if (mode == wake_mode::switch_now && cur_runs) {
     t->reason = wake_reason::signaled;
     ++t->wait_seq;
@@ -1003,5 +1096,9 @@ void register_helper_thread() noexcept { g_helper_threads.fetch_add(1); }
 }  // namespace weft::detail
 
 namespace weft {
-void schedule() { detail::yield_fast(&detail::this_scheduler()); }
+void schedule() {
+  detail::scheduler_impl& s = detail::this_scheduler();
+  detail::check_may_switch(s, "weft::schedule");
+  detail::yield_fast(&s);
+}
 }  // namespace weft

@@ -15,12 +15,14 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/stack.hpp"
 #include "core/tasklet_impl.hpp"
 #include "core/timer_heap.hpp"
 #include "reactor/reactor.hpp"
+#include "weft/callbacks.hpp"
 #include "weft/scheduler.hpp"
 
 namespace weft::detail {
@@ -43,7 +45,7 @@ struct frame_guard {
 };
 
 struct remote_op {
-  enum kind_t : std::uint8_t { wake, insert, raise, revoke };
+  enum kind_t : std::uint8_t { wake, insert, raise, revoke, run, spawn };
   kind_t kind;
   tasklet_impl* task = nullptr;  // holds a reference
   std::uint32_t seq = 0;
@@ -61,6 +63,9 @@ struct scheduler_impl {
   void ring_unlink(tasklet_impl* t) noexcept;
   void make_runnable(tasklet_impl* t) noexcept;             // append at the end
   void make_runnable_next(tasklet_impl* t) noexcept;        // right after the current one
+  // Just before the running tasklet, so it runs right after `t` (Stackless's insert before
+  // switching to a target that was not scheduled).
+  void make_runnable_before_current(tasklet_impl* t) noexcept;
   int run_count() const noexcept { return ring_size_; }
 
   // --- switching ------------------------------------------------------------------------
@@ -87,6 +92,10 @@ struct scheduler_impl {
 
   // --- tasklets ---------------------------------------------------------------------------
   tasklet_impl* create(const spawn_options_view& o);
+  // Gives a new control block its id, stack and place in the list of all tasklets.
+  void init_new(tasklet_impl* t, std::size_t stack_size);
+  // A tasklet made by spawn_on() on another thread arrives: it joins this scheduler.
+  void adopt(tasklet_impl* t, std::size_t stack_size) noexcept;
   void start(tasklet_impl* t, bool schedule);
   void finalize(tasklet_impl* t) noexcept;  // after the last switch away from a dead one
   void finish_unstarted(tasklet_impl* t) noexcept;
@@ -94,7 +103,8 @@ struct scheduler_impl {
   // Makes `t` raise `e` at its next switch point, without switching (any state, the
   // current tasklet included). Used for errors from other threads and for delivery to main.
   void post_exception(tasklet_impl* t, std::exception_ptr e) noexcept;
-  void deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept;
+  // Returns the tasklet that is to receive `e` at once, or null (a handler took it).
+  tasklet_impl* deliver_uncaught(tasklet_impl* dead, std::exception_ptr e) noexcept;
   const stack_area* stack_of(tasklet_impl* t) const noexcept;
   std::size_t high_water(tasklet_impl* t) const noexcept;
   static void entry_point(transfer t);
@@ -103,6 +113,8 @@ struct scheduler_impl {
   // --- run ---------------------------------------------------------------------------------
   tasklet_impl* run_loop(run_frame& f);
   void pop_frame(run_frame* f) noexcept;  // and re-derive watch_budget_
+  // The run() calls nested inside `f` end with it: their callers become runnable.
+  void release_nested(run_frame* f) noexcept;
   void check_budget();
 
   // State ---------------------------------------------------------------------------------
@@ -121,6 +133,9 @@ struct scheduler_impl {
   bool watch_budget_ = false;  // some frame has a budget: check it at switch points
   unsigned poll_countdown_ = 64;
   error_handler on_error_;
+  schedule_callback on_switch_;
+  channel_callback on_channel_;
+  std::thread::id thread_ = std::this_thread::get_id();  // immutable
   biased_lock local_lock_;  // stands in for a queue lock on thread-private waits
 
   eh_state* eh_globals_ = nullptr;  // this thread's __cxa_eh_globals
@@ -142,6 +157,16 @@ struct scheduler_impl {
 };
 
 inline frame_guard::~frame_guard() { s->pop_frame(f); }
+
+// Inside a weft::atomic scope, a call that would switch tasklets throws instead.
+[[noreturn]] void throw_in_atomic(const char* op);
+inline void check_may_switch(scheduler_impl& s, const char* op) {
+  if (s.current_->atomic) [[unlikely]] throw_in_atomic(op);
+}
+// The thread that owns `s`, or std::thread::id() if it has ended.
+std::thread::id thread_of(scheduler_impl* s);
+// The scheduler of a thread, or null if it has none.
+scheduler_impl* scheduler_of(std::thread::id id);
 
 // The run-queue primitives sit on every switch path, so they are inline.
 inline void scheduler_impl::ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept {

@@ -160,7 +160,13 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
       // or anywhere in it, as an overflow.
       if (addr >= guard_lo - 64 * 1024 && addr < area->base) {
         write_str("weft: tasklet ");
-        write_str(t->name_or("(unnamed)"));
+        if (t->name) {
+          write_str(t->name.get());
+        } else {
+          write_str("#");
+          write_num(t->id);
+          write_str(" (unnamed)");
+        }
         write_str(" overflowed its ");
         write_num(area->usable() / 1024);
         write_str(" KiB stack (fault at guard page); aborting\n");

@@ -66,6 +66,15 @@ std::string tasklet::waiting_on() const {
 std::size_t tasklet::stack_high_water() const noexcept {
   return impl_ ? impl_->sched->high_water(impl_) : 0;
 }
+bool tasklet::block_trap() const noexcept { return impl_ && impl_->block_trap; }
+void tasklet::set_block_trap(bool on) {
+  detail::owner_thread(impl_, "tasklet::set_block_trap");
+  impl_->block_trap = on;
+}
+bool tasklet::atomic() const noexcept { return impl_ && impl_->atomic > 0; }
+std::thread::id tasklet::thread_id() const {
+  return impl_ ? detail::thread_of(impl_->sched) : std::thread::id();
+}
 std::size_t tasklet::stack_size() const noexcept {
   if (!impl_ || impl_->is_main) return 0;
   return impl_->kind == stack_kind::dense ? detail::dense_stack_size : impl_->stack.usable();
@@ -104,14 +113,18 @@ void tasklet::remove() {
 void tasklet::run() {
   if (!impl_) throw scheduler_error("tasklet::run: empty tasklet handle");
   if (impl_->sched != detail::tls_scheduler) {
-    insert();
+    detail::add_ref(impl_);
+    impl_->sched->post({detail::remote_op::run, impl_, 0, nullptr, nullptr, nullptr});
     return;
   }
   scheduler_impl& s = *impl_->sched;
   if (impl_ == s.current_) return;
   if (impl_->state == tstate::dead) throw scheduler_error("You cannot run an unbound(dead) tasklet");
   if (impl_->state == tstate::blocked) throw scheduler_error("You cannot run a blocked tasklet");
-  s.make_runnable_next(impl_);
+  detail::check_may_switch(s, "tasklet::run");
+  // Stackless: a scheduled target keeps its place in the queue; a paused one goes just
+  // before the caller, so the caller runs right after it.
+  if (impl_->state != tstate::runnable) s.make_runnable_before_current(impl_);
   s.switch_to(impl_);
   s.after_resume();
 }
@@ -121,8 +134,9 @@ void tasklet::switch_to() {
   if (impl_ == s.current_) return;
   if (impl_->state == tstate::dead) throw scheduler_error("You cannot switch to a dead tasklet");
   if (impl_->state == tstate::blocked) throw scheduler_error("You cannot switch to a blocked tasklet");
+  detail::check_may_switch(s, "tasklet::switch_to");
   tasklet_impl* cur = s.current_;
-  s.make_runnable_next(impl_);
+  if (impl_->state != tstate::runnable) s.make_runnable_before_current(impl_);
   s.ring_unlink(cur);
   cur->state = tstate::paused;
   s.switch_to(impl_);

@@ -60,6 +60,7 @@ struct tasklet_impl {
   bool is_main = false;
   bool started = false;
   bool block_trap = false;
+  std::uint16_t atomic = 0;  // weft::atomic scopes entered and not left: a switch is an error
   // A throw or kill cancelled the current wait before it completed. If a wait completed
   // and only then was the tasklet thrown to, the blocking call returns its result and the
   // exception is raised at the next switch point, so nothing handed over is lost.

@@ -139,7 +139,7 @@ TEST(CoreTasklet, InsertOrRunOfBlockedTaskletThrows) {
   EXPECT_FALSE(t.alive());
 }
 
-TEST(CoreTasklet, RunKeepsCallerQueuedBehindTheRest) {
+TEST(CoreTasklet, RunOfBoundTaskletRunsTheCallerRightAfterIt) {
   log_t log;
   weft::spawn([&] { log.push_back("a"); });
   weft::spawn([&] { log.push_back("b"); });
@@ -148,20 +148,20 @@ TEST(CoreTasklet, RunKeepsCallerQueuedBehindTheRest) {
     weft::schedule();
     log.push_back("t2");
   });
-  t.run();  // t runs now; main stays runnable and resumes after a and b
+  t.run();  // t runs now, inserted just before main, which resumes when t yields
   log.push_back("main");
   weft::run();
-  EXPECT_EQ(log, (log_t{"t1", "a", "b", "main", "t2"}));
+  EXPECT_EQ(log, (log_t{"t1", "main", "a", "b", "t2"}));
 }
 
-TEST(CoreTasklet, RunOfRunnableTaskletMovesItFirst) {
+TEST(CoreTasklet, RunOfRunnableTaskletKeepsItsPlaceBehindMain) {
   log_t log;
   weft::spawn([&] { log.push_back("a"); });
   weft::tasklet b = weft::spawn([&] { log.push_back("b"); });
-  b.run();
+  b.run();  // b keeps its place after a, so main (after b in the ring) is next
   log.push_back("main");
   weft::run();
-  EXPECT_EQ(log, (log_t{"b", "a", "main"}));
+  EXPECT_EQ(log, (log_t{"b", "main", "a"}));
 }
 
 TEST(CoreTasklet, SwitchToPausesTheCaller) {

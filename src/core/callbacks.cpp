@@ -1,0 +1,55 @@
+// weft::atomic scopes and the schedule/channel callbacks.
+#include "weft/callbacks.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "core/scheduler_impl.hpp"
+#include "weft/atomic.hpp"
+#include "weft/error.hpp"
+
+namespace weft {
+
+namespace detail {
+
+std::atomic<int> channel_hooks{0};
+
+void throw_in_atomic(const char* op) {
+  throw scheduler_error(std::string(op) + ": a switch inside a weft::atomic scope");
+}
+
+void notify_channel(const void* channel, bool sending, bool will_block) {
+  scheduler_impl* s = tls_scheduler;
+  if (s == nullptr || !s->on_channel_) return;
+  tasklet_impl* cur = s->current_;
+  ++cur->atomic;  // the callback must not switch
+  try {
+    s->on_channel_(channel, tasklet(cur), sending, will_block);
+  } catch (...) {
+    --cur->atomic;
+    throw;
+  }
+  --cur->atomic;
+}
+
+}  // namespace detail
+
+atomic::atomic() { ++detail::this_scheduler().current_->atomic; }
+atomic::~atomic() { --detail::this_scheduler().current_->atomic; }
+
+schedule_callback set_schedule_callback(schedule_callback cb) {
+  detail::scheduler_impl& s = detail::this_scheduler();
+  std::swap(s.on_switch_, cb);
+  return cb;
+}
+
+channel_callback set_channel_callback(channel_callback cb) {
+  detail::scheduler_impl& s = detail::this_scheduler();
+  bool had = static_cast<bool>(s.on_channel_);
+  std::swap(s.on_channel_, cb);
+  bool has = static_cast<bool>(s.on_channel_);
+  if (has != had) detail::channel_hooks.fetch_add(has ? 1 : -1, std::memory_order_relaxed);
+  return cb;
+}
+
+}  // namespace weft
