@@ -62,3 +62,8 @@ FUZZ_SECONDS ?= 300
 .PHONY: fuzz
 fuzz: build-asan
 	bash fuzz/run.sh build-asan $(FUZZ_SECONDS)
+
+# HTTP: examples/http_hello against nginx and Go's net/http under wrk (bench/run_http.sh).
+.PHONY: bench-http
+bench-http: build-release
+	bash bench/run_http.sh build-release
