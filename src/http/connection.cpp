@@ -21,9 +21,6 @@ namespace weft::http::detail {
 
 namespace {
 constexpr std::size_t in_capacity = 16 * 1024;
-// A response that leaves at most this much of a request body unread keeps the connection:
-// the rest is read and dropped. More, and the connection closes instead.
-constexpr std::uint64_t drain_limit = 64 * 1024;
 }  // namespace
 
 // ---- transport ------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ std::string_view http_date();
 // "/a%20b" -> "/a b". False on a bad escape or an encoded NUL.
 bool percent_decode(std::string_view in, std::string& out);
 
+// A response that leaves at most this much of a request body unread keeps the connection:
+// the rest is read and dropped. More, and the connection closes instead.
+inline constexpr std::uint64_t drain_limit = 64 * 1024;
+
 class connection {
  public:
   connection(server& srv, net::socket s, const net::address& peer);
