@@ -5,6 +5,7 @@
 #include <array>
 
 #include "client_connection.hpp"
+#include "net/throw.hpp"
 #include "response_parser.hpp"
 
 namespace weft::http {
@@ -148,8 +149,7 @@ outcome exchange(client::impl& c, std::string_view method, const url& u, const s
       while (!p.done()) {
         std::error_code ec;
         std::size_t n = conn->read_some(buf, ec);
-        if (ec == std::errc::timed_out) throw timeout_error("recv from " + conn->describe() + ": timed out");
-        if (ec) throw std::system_error(ec, "recv from " + conn->describe());
+        if (ec) net::detail::throw_error(ec, "recv from", conn->describe());
         if (n == 0) {
           p.feed_eof();
           break;

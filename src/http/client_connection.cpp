@@ -5,7 +5,7 @@
 
 #include <cerrno>
 
-#include "weft/error.hpp"
+#include "net/throw.hpp"
 #include "weft/net/connect.hpp"
 
 namespace weft::http::detail {
@@ -27,7 +27,7 @@ std::unique_ptr<client_connection> client_connection::open(const std::string& ho
   auto c = std::make_unique<client_connection>();
   std::error_code ec;
   auto left = remaining(deadline, ec);
-  if (ec) throw timeout_error("connect to " + host + ":" + std::to_string(port) + ": timed out");
+  if (ec) net::detail::throw_error(ec, "connect to", host + ":" + std::to_string(port));
   // An IP literal needs no lookup (and errors then name just the address).
   std::optional<net::address> literal =
       net::address::try_parse(host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
@@ -70,7 +70,7 @@ void client_connection::write_all(std::string_view data) {
   auto bytes = std::as_bytes(std::span(data));
   if (tls_) return tls_->write_all(bytes);
   std::error_code ec;
-  if (!arm(ec)) throw timeout_error("send to " + describe() + ": timed out");
+  if (!arm(ec)) net::detail::throw_error(ec, "send to", describe());
   plain_.sendall(bytes);
 }
 
