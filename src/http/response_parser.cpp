@@ -66,12 +66,15 @@ struct response_parser::c_api {
       if (r.in_value_ || !r.name_.empty()) r.flush_header();
       r.status_ = p->status_code;
       r.version_minor_ = p->http_minor;
-      if (r.status_ / 100 == 1 && r.status_ != 101) return 0;  // interim: its end skips it
+      // RFC 9110 section 6.4.1: the answer to HEAD, 1xx, 204 and 304 have no body whatever
+      // Content-Length says (http_parser would read one); returning 1 tells it so.
+      const bool interim = r.status_ / 100 == 1 && r.status_ != 101;
+      const bool no_body = r.head_ || interim || r.status_ == 204 || r.status_ == 304;
+      if (interim) return 1;  // skipped: the final response follows
       r.headers_done_ = true;
-      if (p->flags & F_CONTENTLENGTH) r.length_ = p->content_length;
-      if (r.head_) r.length_.reset();
+      if ((p->flags & F_CONTENTLENGTH) && !no_body) r.length_ = p->content_length;
       if (r.on_headers) r.on_headers();
-      return r.head_ ? 1 : 0;  // 1: no body follows
+      return no_body ? 1 : 0;
     });
   }
   static int on_body(http_parser* p, const char* at, std::size_t n) {

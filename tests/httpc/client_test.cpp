@@ -186,6 +186,17 @@ TEST_F(py_server, a_redirect_loop_stops_after_the_limit) {
   }
 }
 
+TEST_F(py_server, a_304_has_no_body_whatever_its_content_length) {
+  http::client c;
+  http::request_options o;
+  o.timeout = 2s;
+  http::reply r = c.get(at("/not-modified"), o);
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(c.get(at("/echo"), o).status, 200) << "the connection goes on after the 304";
+  EXPECT_EQ(c.idle_connections(), 1u);
+}
+
 TEST_F(py_server, error_statuses_are_replies) {
   http::client c;
   EXPECT_EQ(c.get(at("/status/404")).status, 404);

@@ -5,7 +5,7 @@ Prints its port on the first line of stdout, then serves until killed.
 Usage: server.py [--tls CERT KEY] [--root DIR]
 Routes: /count (connections accepted so far), /echo (method, path, headers and body as
 JSON), /redirect/<code>/<n>, /loop, /relative, /chunked, /close (body ends with the
-connection), /slow/<ms>, /status/<n>, /big/<n>, /truncated, /garbage; with --root, any
+connection), /slow/<ms>, /status/<n>, /big/<n>, /not-modified, /truncated, /garbage; with --root, any
 other GET serves files from DIR (http.server's SimpleHTTPRequestHandler).
 """
 import json
@@ -93,6 +93,13 @@ class Handler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"only ten..")
             self.close_connection = True
+            return
+        if parts == ["not-modified"]:
+            # Content-Length describes the representation: no body follows a 304.
+            self.send_response(304)
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
             return
         if parts == ["garbage"]:
             self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
