@@ -62,7 +62,7 @@ std::string base64(std::string_view in) {
 std::string pool_key(const url& u) { return u.scheme + "://" + u.host + ":" + std::to_string(u.port); }
 
 std::string request_head(std::string_view method, const url& u, const headers& fields, std::string_view body,
-                         const std::string& user_agent) {
+                         bool streamed, const std::string& user_agent) {
   std::string req;
   req.append(method).append(" ").append(u.target()).append(" HTTP/1.1\r\n");
   auto ours = [&](std::string_view name, const std::string& value) {
@@ -72,7 +72,8 @@ std::string request_head(std::string_view method, const url& u, const headers& f
   ours("User-Agent", user_agent);
   ours("Accept", "*/*");
   if (!u.userinfo.empty()) ours("Authorization", "Basic " + base64(percent_decode(u.userinfo)));
-  if ((!body.empty() || method == "POST" || method == "PUT") && !fields.contains("Transfer-Encoding"))
+  if (streamed && !fields.contains("Content-Length")) ours("Transfer-Encoding", "chunked");
+  else if ((!body.empty() || method == "POST" || method == "PUT") && !fields.contains("Transfer-Encoding"))
     ours("Content-Length", std::to_string(body.size()));
   for (const auto& [name, value] : fields) req.append(name).append(": ").append(value).append("\r\n");
   req += "\r\n";
@@ -112,11 +113,36 @@ reply client::put(std::string_view url, std::string body, std::string_view conte
 
 namespace {
 
+// The body_source's pieces, as chunks (RFC 9112 section 7.1) or raw, then the last chunk.
+void send_streamed_body(detail::client_connection& conn, const std::function<std::size_t(std::span<char>)>& source,
+                        bool chunked) {
+  std::array<char, 16384> buf;
+  static constexpr char hex[] = "0123456789abcdef";
+  for (;;) {
+    std::size_t n = source(buf);
+    if (n > buf.size()) throw std::length_error("body_source returned more than the buffer holds");
+    if (!chunked) {
+      if (n == 0) return;
+      conn.write_all(std::string_view(buf.data(), n));
+      continue;
+    }
+    std::string frame;
+    for (int shift = 12; shift >= 0; shift -= 4)
+      if (n >> shift || shift == 0) frame += hex[(n >> shift) & 15];
+    frame += "\r\n";
+    frame.append(buf.data(), n);
+    frame += "\r\n";
+    conn.write_all(frame);
+    if (n == 0) return;
+  }
+}
+
 // Sends one request on a pooled or new connection and reads its response. A reused
 // connection the server had already closed (nothing came back) is replaced once, if the
 // method may be repeated.
 outcome exchange(client::impl& c, std::string_view method, const url& u, const std::string& req,
-                 std::optional<clock::time_point> deadline, bool follow, const request_options& opts) {
+                 std::optional<clock::time_point> deadline, bool follow, bool streamed, bool chunked,
+                 const request_options& opts) {
   const std::string key = pool_key(u);
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<detail::client_connection> conn = c.pool.take(key, c.opts.idle_timeout);
@@ -130,7 +156,9 @@ outcome exchange(client::impl& c, std::string_view method, const url& u, const s
       out.r.status = p.status();
       out.r.reason = p.reason();
       out.r.fields = p.fields();
-      out.redirect = follow && is_redirect(p.status()) && p.fields().contains("Location");
+      // A streamed body cannot be sent again: 307 and 308, which would need it, end here.
+      const int s = p.status();
+      out.redirect = follow && is_redirect(s) && p.fields().contains("Location") && !(streamed && s >= 307);
       if (!out.redirect && opts.on_headers) opts.on_headers(out.r);
     };
     p.on_body = [&](std::string_view piece) {
@@ -143,8 +171,13 @@ outcome exchange(client::impl& c, std::string_view method, const url& u, const s
 
     bool answered = false;
     bool leftover = false;
+    bool source_read = false;
     try {
       conn->write_all(req);
+      if (streamed) {
+        source_read = true;
+        send_streamed_body(*conn, opts.body_source, chunked);
+      }
       std::array<std::byte, 16384> buf;
       while (!p.done()) {
         std::error_code ec;
@@ -159,7 +192,9 @@ outcome exchange(client::impl& c, std::string_view method, const url& u, const s
         leftover = used < n;
       }
     } catch (const std::system_error& e) {
-      if (reused && !answered && attempt == 0 && idempotent(method) && e.code() != std::errc::timed_out) continue;
+      if (reused && !answered && !source_read && attempt == 0 && idempotent(method) &&
+          e.code() != std::errc::timed_out)
+        continue;
       throw;
     }
     if (p.keep_alive() && !leftover && p.status() != 101)
@@ -189,11 +224,13 @@ reply client::request(std::string_view method_in, std::string_view url_text, req
 
   headers fields = std::move(opts.fields);
   std::string body = std::move(opts.body);
+  bool streamed = bool(opts.body_source);
   for (int redirects = 0;; ++redirects) {
     outcome out;
     try {
-      std::string req = request_head(method, u, fields, body, impl_->opts.user_agent) + body;
-      out = exchange(*impl_, method, u, req, deadline, max_redirects > 0, opts);
+      std::string req = request_head(method, u, fields, body, streamed, impl_->opts.user_agent) + body;
+      out = exchange(*impl_, method, u, req, deadline, max_redirects > 0, streamed, !fields.contains("Content-Length"),
+                     opts);
     } catch (const std::system_error& e) {
       throw error(e.code(), method, u.to_string(), e.what());
     }
@@ -216,6 +253,7 @@ reply client::request(std::string_view method_in, std::string_view url_text, req
     if ((s == 301 || s == 302 || s == 303) && method != "HEAD") {
       method = "GET";
       body.clear();
+      streamed = false;
       fields.remove("Content-Type");
       fields.remove("Content-Length");
       fields.remove("Transfer-Encoding");

@@ -3,7 +3,11 @@
 // peer ports) and the request deadline against a handler that sleeps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
+#include <span>
+#include <vector>
 #include <string>
 
 #include "weft/http/client.hpp"
@@ -34,6 +38,16 @@ struct weft_server {
     routes.post("/echo", [](http::request& q, http::response& r) {
       std::string body = q.read_body();
       r.send(200, q.method + " " + std::string(q.fields.get("Content-Type").value_or("")) + " " + body);
+    });
+    routes.post("/framing", [](http::request& q, http::response& r) {
+      std::string body = q.read_body();
+      r.send(200, std::string(q.fields.get("Transfer-Encoding").value_or("-")) + " " +
+                      std::string(q.fields.get("Content-Length").value_or("-")) + " " + body);
+    });
+    routes.post("/moved307", [](http::request& q, http::response& r) {
+      q.read_body();
+      r.set("Location", "/framing");
+      r.send(307, "");
     });
     routes.get("/stream", [](http::request&, http::response& r) {
       for (int i = 0; i < 100; ++i) {
@@ -109,6 +123,44 @@ TEST(client_and_weft_server, parallel_tasklets_and_the_deadline) {
   } catch (const http::error& e) {
     EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
   }
+}
+
+}  // namespace
+
+namespace {
+
+// A body_source that hands out `pieces` one per call, then 0.
+std::function<std::size_t(std::span<char>)> pieces_of(std::vector<std::string> pieces) {
+  return [pieces = std::move(pieces), i = std::size_t(0)](std::span<char> buf) mutable -> std::size_t {
+    if (i == pieces.size()) return 0;
+    const std::string& p = pieces[i++];
+    std::copy(p.begin(), p.end(), buf.begin());
+    return p.size();
+  };
+}
+
+TEST(client_and_weft_server, streamed_request_bodies_go_chunked) {
+  weft_server s;
+  http::client c;
+  http::request_options o;
+  o.body_source = pieces_of({"a", "bb", std::string(16000, 'c')});
+  EXPECT_EQ(c.request("POST", s.at("/framing"), o).body, "chunked - abb" + std::string(16000, 'c'));
+
+  http::request_options raw;  // a length given: the pieces go out unframed
+  raw.fields.set("Content-Length", "6");
+  raw.body_source = pieces_of({"abc", "def"});
+  EXPECT_EQ(c.request("PUT", s.at("/framing"), raw).status, 405);
+  raw.body_source = pieces_of({"abc", "def"});
+  EXPECT_EQ(c.request("POST", s.at("/framing"), raw).body, "- 6 abcdef");
+  EXPECT_EQ(s.peers.size(), 0u);
+  EXPECT_EQ(c.idle_connections(), 1u) << "all on one kept-alive connection";
+
+  // 307 would need the body again: the redirect is the answer.
+  http::request_options again;
+  again.body_source = pieces_of({"x"});
+  http::reply r = c.request("POST", s.at("/moved307"), again);
+  EXPECT_EQ(r.status, 307);
+  EXPECT_EQ(r.redirects, 0);
 }
 
 }  // namespace

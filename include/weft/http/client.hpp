@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,12 @@ struct reply {
 struct request_options {
   headers fields;       // sent after Host, User-Agent, Accept, Content-Length (a name set here replaces ours)
   std::string body;     // sent with Content-Length (for POST and PUT also when empty)
+  // A body of unknown length, sent after `body` with Transfer-Encoding: chunked (raw if
+  // `fields` has a Content-Length): called with a buffer, returns how many bytes it put
+  // there, 0 at the end. Runs on the requesting tasklet and may block. Such a request is
+  // never repeated: a 307/308 redirect is returned instead of followed, and a pooled
+  // connection found closed is not retried once the source was read.
+  std::function<std::size_t(std::span<char>)> body_source;
   // The whole exchange, redirects included: connect, TLS, sending, the last body byte.
   // nullopt: client_options::timeout.
   std::optional<clock::duration> timeout;
