@@ -56,3 +56,10 @@ bench-net: build-release
 
 clean:
 	rm -rf build build-asan build-release
+
+# The HTTP client's response parser under libFuzzer for longer than `make test` does
+# (5 minutes; new inputs collect in build-asan/tests/httpc/fuzz-corpus).
+.PHONY: fuzz-httpc
+fuzz-httpc: build-asan
+	mkdir -p build-asan/tests/httpc/fuzz-corpus
+	build-asan/tests/httpc/fuzz_response -max_total_time=300 -timeout=5 build-asan/tests/httpc/fuzz-corpus tests/httpc/fuzz/corpus

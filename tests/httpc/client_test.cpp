@@ -379,6 +379,10 @@ TEST_F(tls_server, the_certificate_given_as_ca_verifies_and_connections_are_reus
     EXPECT_EQ(c.get("https://" + host + ":" + port_ + "/chunked").body.size(), 5021u);
   }
   EXPECT_EQ(c.idle_connections(), 2u) << "one kept-alive TLS connection per host name";
+  std::string count = "https://127.0.0.1:" + port_ + "/count";
+  int before = connections_so_far(c, count);
+  for (int i = 0; i < 3; ++i) c.get("https://127.0.0.1:" + port_ + "/echo");
+  EXPECT_EQ(connections_so_far(c, count), before) << "TLS connections are reused too";
 }
 
 }  // namespace
