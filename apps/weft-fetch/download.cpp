@@ -2,10 +2,12 @@
 // directory; rename(2) publishes it only after the last byte, so readers never see half a file.
 #include "download.hpp"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
@@ -14,6 +16,29 @@
 
 namespace fetch {
 namespace {
+
+// Temporary files being written, for the signal handler: it unlinks them (unlink is
+// async-signal-safe) before the process dies of SIGINT or SIGTERM. Each slot holds the
+// c_str() of a live temp_file's path, or null.
+constexpr std::size_t max_live = 10000;
+std::atomic<const char*> live[max_live];
+std::atomic<bool> cursor_hidden_on_tty{false};
+
+std::size_t enlist(const char* path) {
+  for (std::size_t i = 0; i < max_live; ++i) {
+    const char* none = nullptr;
+    if (live[i].compare_exchange_strong(none, path)) return i;
+  }
+  return max_live;  // not tracked: only a signal could leave it behind
+}
+
+extern "C" void remove_partial_files(int sig) {
+  for (auto& slot : live)
+    if (const char* p = slot.load()) ::unlink(p);
+  if (cursor_hidden_on_tty.load()) (void)!::write(STDOUT_FILENO, "\x1b[?25h\n", 7);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
 
 // A mkstemp file that is removed unless published: a failure, an exception or a kill
 // (tasklet_exit unwinding through here) leaves nothing behind.
@@ -24,12 +49,14 @@ class temp_file {
     fd_ = ::mkstemp(templ.data());
     if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "create a temporary file beside " + dest.string());
     path_ = templ;
+    slot_ = enlist(path_.c_str());
   }
   temp_file(const temp_file&) = delete;
   temp_file& operator=(const temp_file&) = delete;
   ~temp_file() {
     if (fd_ >= 0) ::close(fd_);
     if (!published_) ::unlink(path_.c_str());
+    if (slot_ < max_live) live[slot_].store(nullptr);
   }
 
   void write(std::string_view data) {
@@ -54,6 +81,7 @@ class temp_file {
 
  private:
   std::string path_;
+  std::size_t slot_ = max_live;
   int fd_ = -1;
   bool published_ = false;
 };
@@ -86,6 +114,14 @@ void download(weft::http::client& c, job& j, std::optional<weft::clock::duration
     j.st = job::state::failed;
   }
   j.seconds = std::chrono::duration<double>(weft::clock::now() - t0).count();
+}
+
+void remove_partial_files_on_signals(bool restore_cursor) {
+  cursor_hidden_on_tty = restore_cursor;
+  struct sigaction sa {};
+  sa.sa_handler = remove_partial_files;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
 }
 
 std::string file_name_for(const std::string& url) {

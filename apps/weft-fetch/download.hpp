@@ -27,6 +27,11 @@ struct job {
 // Never throws for the download's own failures: they end up in j.error and j.st.
 void download(weft::http::client& c, job& j, std::optional<weft::clock::duration> timeout);
 
+// From now on SIGINT, SIGTERM and SIGHUP remove the temporary files of downloads in
+// progress before the process dies of the signal (and show the cursor again if the
+// progress display hid it).
+void remove_partial_files_on_signals(bool restore_cursor);
+
 // The file name a URL's last path segment gives ("index.html" for "/"); never contains
 // '/', and is never "." or "..".
 std::string file_name_for(const std::string& url);

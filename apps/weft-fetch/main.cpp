@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
   options o = parse_args(argc, argv);
   try {
     std::filesystem::create_directories(o.dir);
+    fetch::remove_partial_files_on_signals(!o.compare && ::isatty(STDOUT_FILENO) == 1);
     return o.compare ? compare(o) : fetch_all(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft-fetch: %s\n", e.what());

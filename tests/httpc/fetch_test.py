@@ -4,15 +4,17 @@
 Checks: files byte-identical to the served ones; the plain-line output when stdout is not a
 terminal; a bar per file and a total redrawn with ANSI when it is (run under script(1));
 a failed URL exits non-zero, names the URL, and leaves neither its file nor a temporary
-one; --compare prints seed 000's serial and parallel blocks; https with --cacert, and
+one, nor does SIGINT mid-download; --compare prints seed 000's serial and parallel blocks; https with --cacert, and
 refused without it.
 Usage: fetch_test.py WEFT_FETCH SERVER_PY
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 FETCH, SERVER = sys.argv[1], sys.argv[2]
 failures = []
@@ -82,6 +84,20 @@ def main():
         check(r.returncode == 1 and "connection closed in the middle of the body" in r.stderr,
               "a truncated body fails: " + r.stderr)
         check(os.listdir(out3) == [], "no partial file: %r" % os.listdir(out3))
+
+        # 3b. Interrupted (SIGINT) mid-download: the temporary files go too.
+        out3b = os.path.join(tmp, "out3b")
+        p = subprocess.Popen([FETCH, base + "slow/5000", base + "small.txt", base + "slow/4000", "-o", out3b],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(os.listdir(out3b) if os.path.isdir(out3b) else []) < 3:
+            time.sleep(0.05)
+        check(len([f for f in os.listdir(out3b) if ".part-" in f]) == 2, "two temporary files while waiting: %r"
+              % os.listdir(out3b))
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10)
+        check(p.returncode == -signal.SIGINT, "died of SIGINT: %r" % p.returncode)
+        check(os.listdir(out3b) == ["small.txt"], "only the finished file stays: %r" % os.listdir(out3b))
 
         # 4. On a terminal: bars redrawn in place, then the total.
         cmd = " ".join("'%s'" % a for a in [FETCH, base + "big.bin", base + "slow/300", "-o", os.path.join(tmp, "out4")])
