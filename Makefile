@@ -57,9 +57,13 @@ bench-net: build-release
 clean:
 	rm -rf build build-asan build-release
 
-# The HTTP client's response parser under libFuzzer for longer than `make test` does
-# (5 minutes; new inputs collect in build-asan/tests/httpc/fuzz-corpus).
-.PHONY: fuzz-httpc
-fuzz-httpc: build-asan
-	mkdir -p build-asan/tests/httpc/fuzz-corpus
-	build-asan/tests/httpc/fuzz_response -max_total_time=300 -timeout=5 build-asan/tests/httpc/fuzz-corpus tests/httpc/fuzz/corpus
+# libFuzzer targets (clang, sanitizer build), each for FUZZ_SECONDS (make test runs them 10 s each).
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: build-asan
+	bash fuzz/run.sh build-asan $(FUZZ_SECONDS)
+
+# HTTP: examples/http_hello against nginx and Go's net/http under wrk (bench/run_http.sh).
+.PHONY: bench-http
+bench-http: build-release
+	bash bench/run_http.sh build-release

@@ -64,6 +64,7 @@ class connection {
   void send_file(int fd, std::uint64_t offset, std::uint64_t length);
   net::stream& upgrade();
   bool plain() const noexcept { return !io_.tls; }
+  bool stopping() const noexcept;
 
   server& srv_;
   const server_options& opt_;
@@ -79,6 +80,7 @@ class connection {
   bool upgraded_ = false;
 
  private:
+  void serve_requests();
   bool read_head(bool first);
   void prepare_request();
   void call_handler();

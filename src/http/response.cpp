@@ -59,6 +59,7 @@ void response::commit() {
     auto cl = c.p_.content_length();
     if (c.expect_continue_ || !cl || *cl - c.p_.body_total() > detail::drain_limit) c.close_after_ = true;
   }
+  if (c.stopping()) c.close_after_ = true;
   std::string head;
   head.reserve(256);
   head.append(c.req_.version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ");
