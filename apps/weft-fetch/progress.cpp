@@ -1,7 +1,11 @@
 // progress: frames of bars for a terminal, plain lines otherwise.
 #include "progress.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <string>
+#include <utility>
 
 namespace fetch {
 namespace {
@@ -68,11 +72,47 @@ std::string human_bytes(double n) {
   return b;
 }
 
+namespace {
+
+// The terminal's size now (it may be resized while we draw); 80x24 if unknown.
+std::pair<std::size_t, std::size_t> terminal_size(std::FILE* out) {
+  winsize ws{};
+  if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 2 && ws.ws_col > 20) return {ws.ws_row, ws.ws_col};
+  return {24, 80};
+}
+
+// Lines must not wrap and the frame must fit the screen, or moving the cursor up by the
+// frame's line count would land in the wrong place. With more files than rows, the running
+// and failed ones are shown first; the total line counts them all.
+std::vector<const job*> visible(const std::vector<job>& jobs, std::size_t max_bars) {
+  std::vector<const job*> shown;
+  for (int pass = 0; pass < 3 && shown.size() < max_bars; ++pass)
+    for (const job& j : jobs) {
+      bool take = pass == 0 ? j.st == job::state::running
+                            : pass == 1 ? j.st == job::state::failed : j.st == job::state::done;
+      if (take && shown.size() < max_bars) shown.push_back(&j);
+    }
+  if (shown.size() < max_bars)
+    for (const job& j : jobs)
+      if (j.st == job::state::waiting && shown.size() < max_bars) shown.push_back(&j);
+  return jobs.size() <= max_bars ? std::vector<const job*>() : shown;  // empty: all fit
+}
+
+}  // namespace
+
 void progress::draw() {
+  auto [rows, cols] = terminal_size(out_);
+  auto line = [cols = cols](std::string s) { return "\r\x1b[2K" + s.substr(0, cols - 1) + "\n"; };
   std::string frame;
   if (drawn_lines_ == 0) frame += "\x1b[?25l";  // hide the cursor while bars move
   else frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
-  for (const job& j : jobs_) frame += "\r\x1b[2K" + job_line(j) + "\n";
+  std::vector<const job*> some = visible(jobs_, rows - 2);
+  int lines = 1;
+  if (some.empty()) {
+    for (const job& j : jobs_) frame += line(job_line(j)), ++lines;
+  } else {
+    for (const job* j : some) frame += line(job_line(*j)), ++lines;
+  }
   totals t = sum(jobs_);
   std::string total = fit("total", 24) + " ";
   if (t.all_known && t.expected > 0) {
@@ -83,10 +123,10 @@ void progress::draw() {
   }
   total += "  (" + std::to_string(t.done) + "/" + std::to_string(jobs_.size()) + " done";
   if (t.failed) total += ", " + std::to_string(t.failed) + " failed";
-  frame += "\r\x1b[2K" + total + ")\n";
+  frame += line(total + ")") + "\x1b[J";  // and clear what a longer frame left below
   std::fputs(frame.c_str(), out_);
   std::fflush(out_);
-  drawn_lines_ = static_cast<int>(jobs_.size()) + 1;
+  drawn_lines_ = lines;
 }
 
 void progress::update() {

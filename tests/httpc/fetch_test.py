@@ -90,7 +90,12 @@ def main():
         p = subprocess.Popen([FETCH, base + "slow/5000", base + "small.txt", base + "slow/4000", "-o", out3b],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.time() + 10
-        while time.time() < deadline and len(os.listdir(out3b) if os.path.isdir(out3b) else []) < 3:
+
+        def settled():  # small.txt published, the two slow ones still in their temporary files
+            names = os.listdir(out3b) if os.path.isdir(out3b) else []
+            return "small.txt" in names and len([f for f in names if ".part-" in f]) == 2
+
+        while time.time() < deadline and not settled():
             time.sleep(0.05)
         check(len([f for f in os.listdir(out3b) if ".part-" in f]) == 2, "two temporary files while waiting: %r"
               % os.listdir(out3b))
@@ -106,6 +111,18 @@ def main():
         check("\x1b[3A" in r.stdout, "frames move the cursor up over 2 bars + total")
         check(re.search(r"big\.bin +\[#{30}\] 100%", r.stdout) is not None, "a full bar for big.bin")
         check("total: 2 of 2 files" in r.stdout, "the summary on a terminal")
+
+        # 4b. More files than rows on a small terminal: frames never taller than the screen
+        #     (moving up past its top would garble them), lines never wider (no wrapping).
+        urls = " ".join("'%sslow/%d'" % (base, 20 * i) for i in range(1, 21))
+        cmd = "stty rows 10 cols 60; '%s' %s '%s' -o '%s'" % (FETCH, urls, base + "big.bin", os.path.join(tmp, "out4b"))
+        r = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=60)
+        out = r.stdout.decode("utf-8", "replace")
+        ups = [int(n) for n in re.findall(r"\x1b\[(\d+)A", out)]
+        lines = re.findall(r"\r\x1b\[2K([^\r\n]*)", out)
+        check(r.returncode == 0 and "total: 21 of 21 files" in out, "21 files on a 10-row terminal")
+        check(ups and max(ups) <= 9, "frames at most 9 lines on 10 rows: %r" % sorted(set(ups)))
+        check(lines and max(map(len, lines)) <= 59, "lines at most 59 columns on 60")
 
         # 5. --compare: seed 000's two blocks, parallel faster than serial.
         r = fetch("--compare", *[base + "slow/300"] * 4, "-o", os.path.join(tmp, "out5"))

@@ -112,6 +112,15 @@ class Handler(SimpleHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = route
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients that go away mid-response (the tests kill some on purpose) are not news.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     args = sys.argv[1:]
     root = None
@@ -121,8 +130,7 @@ def main():
     if "--tls" in args:
         i = args.index("--tls")
         cert, key = args[i + 1], args[i + 2]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=root or "."))
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), partial(Handler, directory=root or "."))
     server.root = root
     if cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
