@@ -4,9 +4,16 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <exception>
+#include <memory>
+#include <vector>
 
 #include "net/throw.hpp"
+#include "weft/channel.hpp"
 #include "weft/net/connect.hpp"
+#include "weft/net/dns.hpp"
+#include "weft/scheduler.hpp"
+#include "weft/tasklet.hpp"
 
 namespace weft::http::detail {
 namespace {
@@ -21,22 +28,70 @@ std::optional<clock::duration> remaining(std::optional<clock::time_point> d, std
 
 }  // namespace
 
+namespace {
+
+// The host's addresses before `deadline`. getaddrinfo has no timeout of its own, so with a
+// deadline the lookup runs in a helper tasklet (on the worker pool underneath) and is
+// abandoned when the deadline passes: the helper is killed, the lookup's result dropped.
+std::vector<net::address> resolve_before(const std::string& host, std::uint16_t port,
+                                         std::optional<clock::time_point> deadline) {
+  // An IP literal needs no lookup (and errors then name just the address).
+  auto literal = net::address::try_parse(host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                                                            : host + ":" + std::to_string(port));
+  if (literal) return {*literal};
+  if (!deadline) return net::resolve(host, port);
+  auto answer = std::make_shared<weft::channel<std::vector<net::address>>>(1);
+  weft::tasklet helper = weft::spawn([answer, host, port] {
+    try {
+      answer->send(net::resolve(host, port));
+    } catch (const std::exception&) {
+      answer->send_exception(std::current_exception());
+    }
+  });
+  std::error_code ec;
+  auto left = remaining(deadline, ec);
+  try {
+    if (!ec) return answer->receive_for(*left);
+  } catch (const timeout_error&) {
+    ec = std::make_error_code(std::errc::timed_out);
+  }
+  helper.kill();
+  net::detail::throw_error(ec, "resolve", host);
+}
+
+// A connected socket to the first of `addrs` that accepts before `deadline`; else the last
+// failure, naming its address (as net::tcp_connect(host, port) reports it).
+net::socket connect_first(const std::vector<net::address>& addrs, std::optional<clock::time_point> deadline) {
+  std::exception_ptr last;
+  for (const net::address& a : addrs) {
+    std::error_code ec;
+    auto left = remaining(deadline, ec);
+    if (ec) net::detail::throw_error(ec, "connect to", a);
+    try {
+      return net::tcp_connect(a, left);
+    } catch (const std::system_error& e) {
+      if (e.code() == std::errc::timed_out) throw;  // the deadline is spent for all of them
+      last = std::current_exception();
+    }
+  }
+  if (!last) net::detail::throw_error(std::make_error_code(std::errc::address_not_available), "connect");
+  std::rethrow_exception(last);
+}
+
+}  // namespace
+
 std::unique_ptr<client_connection> client_connection::open(const std::string& host, std::uint16_t port, bool tls,
                                                            const net::tls_context& ctx,
                                                            std::optional<clock::time_point> deadline) {
   auto c = std::make_unique<client_connection>();
-  std::error_code ec;
-  auto left = remaining(deadline, ec);
-  if (ec) net::detail::throw_error(ec, "connect to", host + ":" + std::to_string(port));
-  // An IP literal needs no lookup (and errors then name just the address).
-  std::optional<net::address> literal =
-      net::address::try_parse(host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
-                                                                  : host + ":" + std::to_string(port));
+  net::socket s = connect_first(resolve_before(host, port, deadline), deadline);
+  s.set_no_delay(true);
   if (tls) {
-    c->tls_.emplace(literal ? net::tls_connect(ctx, *literal, host, left) : net::tls_connect(ctx, host, port, left));
+    c->tls_.emplace(std::move(s), ctx);
+    c->tls_->set_deadline(deadline);
+    c->tls_->connect(host);
   } else {
-    c->plain_ = literal ? net::tcp_connect(*literal, left) : net::tcp_connect(host, port, left);
-    c->plain_.set_no_delay(true);
+    c->plain_ = std::move(s);
   }
   c->set_deadline(deadline);
   return c;

@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "httpc/child.hpp"
 #include "weft/http/client.hpp"
 #include "weft/net/net.hpp"
 #include "weft/net/tls.hpp"
+#include "weft/run_blocking.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/sync.hpp"
 #include "weft/tasklet.hpp"
@@ -276,6 +278,31 @@ TEST(http_client, bad_urls_and_headers_are_refused_before_any_io) {
   } catch (const http::error& e) {
     EXPECT_EQ(e.code(), http::client_errc::bad_request);
   }
+}
+
+TEST(http_client, the_deadline_bounds_the_name_lookup_too) {
+  // getaddrinfo runs on the worker pool (at most 64 threads): with every worker asleep, the
+  // lookup of "localhost" waits in the queue, and the request's deadline must still hold.
+  weft::wait_group busy;
+  busy.add(64);
+  for (int i = 0; i < 64; ++i)
+    weft::spawn([&] {
+      weft::run_blocking([] { std::this_thread::sleep_for(1500ms); });
+      busy.done();
+    });
+  weft::sleep_for(50ms);  // every worker has its job
+  http::request_options o;
+  o.timeout = 200ms;
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    http::client().get("http://localhost:1/", o);
+    ADD_FAILURE() << "no exception";
+  } catch (const http::error& e) {
+    EXPECT_EQ(e.code(), std::errc::timed_out) << e.what();
+    EXPECT_EQ(std::string(e.what()), "GET http://localhost:1/: resolve localhost: timed out");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  busy.wait();
 }
 
 // A weft server on `a` answering every request with "ok"; after `per_connection` requests
