@@ -14,16 +14,16 @@
 namespace weft::websocket {
 
 struct connect_options {
-  std::vector<std::string> subprotocols;  // offered in Sec-WebSocket-Protocol, in order
-  std::string origin;                     // sent as Origin unless empty
-  http::headers headers;                  // more request fields (Cookie, Authorization, ...)
+  std::vector<std::string> subprotocols = {};  // offered in Sec-WebSocket-Protocol, in order
+  std::string origin = {};                     // sent as Origin unless empty
+  http::headers headers = {};                  // more request fields (Cookie, Authorization, ...)
   // wss: the TLS configuration; nullptr means net::tls_context::client() (the system trust
   // store, the server's name verified).
   const net::tls_context* tls = nullptr;
   // Bounds connecting, the TLS handshake and the opening handshake together (not the
   // connection's later use). nullopt: no bound.
-  std::optional<clock::time_point> deadline;
-  connection_options connection;  // limits of the connection it returns
+  std::optional<clock::time_point> deadline = {};
+  connection_options connection = {};  // limits of the connection it returns
 };
 
 // Opens "ws://host[:port]/path?query" or "wss://..." (default ports 80 and 443; IPv6 as

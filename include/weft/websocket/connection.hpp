@@ -26,13 +26,14 @@ struct message {
 };
 
 struct connection_options {
-  // Largest message receive() accepts (all fragments together); a bigger one closes the
-  // connection with 1009 before its payload is read.
+  // Largest message receive() accepts (all fragments together). A frame that would pass it
+  // closes the connection with 1009 as soon as its header and first payload bytes are in;
+  // the rest of its payload is never read.
   std::size_t max_message = 16u << 20;
   // How long close() (or a peer-initiated close on a client) waits for the other side.
   clock::duration close_timeout = std::chrono::seconds(5);
   // Called on the reader's tasklet for each Pong received (payload). Must not block.
-  std::function<void(std::string_view)> on_pong;
+  std::function<void(std::string_view)> on_pong = {};
 };
 
 class connection;

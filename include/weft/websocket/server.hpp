@@ -22,14 +22,14 @@ namespace weft::websocket {
 struct accept_options {
   // Subprotocols this server speaks, most preferred first; it picks the first the client
   // offered. None in common (or none offered): the connection has no subprotocol.
-  std::vector<std::string> subprotocols;
+  std::vector<std::string> subprotocols = {};
   // Origins allowed ("https://example.com", compared case-insensitively; "*" allows all).
   // Empty: only pages from the host the request names (Origin's host[:port] == Host).
   // A request without Origin (not from a browser) is always allowed.
-  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_origins = {};
   std::size_t max_message = connection_options{}.max_message;
   clock::duration close_timeout = connection_options{}.close_timeout;
-  std::function<void(std::string_view)> on_pong;
+  std::function<void(std::string_view)> on_pong = {};
 };
 
 // Checks the upgrade request and answers it: 101 with Sec-WebSocket-Accept (and the chosen
