@@ -1,6 +1,7 @@
 // RFC 6455's receive rules on the server: a raw client sends frames byte by byte through a
 // plain socket, and each test checks the Close code the server answers with, the
 // closed_error its handler saw, and that the server then ends the TCP connection.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,20 +32,28 @@ http::handler recorder(outcome& o, websocket::accept_options opts = {}) {
   };
 }
 
-// Sends `bytes` after the handshake; the server must answer Close(code) and hang up.
-outcome expect_violation(const std::string& bytes, std::uint16_t code, websocket::accept_options opts = {}) {
+// Handshakes with a recorder, sends `bytes`, then lets `check` read what comes back.
+outcome talk(const std::string& bytes, const std::function<void(raw_peer&)>& check, websocket::accept_options opts = {}) {
   outcome o;
-  with_server(recorder(o, opts), [&](std::uint16_t port) {
+  with_server(recorder(o, std::move(opts)), [&](std::uint16_t port) {
     raw_peer c = raw_peer::connect(port);
     ASSERT_EQ(c.handshake().rfind("HTTP/1.1 101", 0), 0u);
     c.write(bytes);
+    check(c);
+  });
+  return o;
+}
+
+// Sends `bytes` after the handshake; the server must answer Close(code) and hang up.
+outcome expect_violation(const std::string& bytes, std::uint16_t code, websocket::accept_options opts = {}) {
+  outcome o = talk(bytes, [&](raw_peer& c) {
     raw_frame f = c.read_frame();
     EXPECT_EQ(f.opcode, 0x8);
     EXPECT_TRUE(f.fin);
     EXPECT_FALSE(f.masked);
     EXPECT_EQ(f.close_code(), code);
     EXPECT_TRUE(c.reads_eof());
-  });
+  }, std::move(opts));
   EXPECT_EQ(o.code, code);
   EXPECT_FALSE(o.remote);
   return o;
@@ -99,12 +108,9 @@ TEST(WsRules, InvalidUtf8TextIs1007) {
 }
 
 TEST(WsRules, Utf8SplitAcrossFragmentsIsAccepted) {
-  outcome o;
-  with_server(recorder(o), [&](std::uint16_t port) {
-    raw_peer c = raw_peer::connect(port);
-    c.handshake();
-    // "é" (C3 A9) and "✓" (E2 9C 93) split between frames, a ping in the middle.
-    c.write(frame(0x01, "caf\xc3") + frame(0x89, "mid") + frame(0x00, "\xa9 \xe2\x9c") + frame(0x80, "\x93"));
+  // "é" (C3 A9) and "✓" (E2 9C 93) split between frames, a ping in the middle.
+  std::string bytes = frame(0x01, "caf\xc3") + frame(0x89, "mid") + frame(0x00, "\xa9 \xe2\x9c") + frame(0x80, "\x93");
+  outcome o = talk(bytes, [](raw_peer& c) {
     raw_frame pong = c.read_frame();
     EXPECT_EQ(pong.opcode, 0xA);
     EXPECT_EQ(pong.payload, "mid");
@@ -143,26 +149,17 @@ TEST(WsRules, MessageOverTheLimitIs1009) {
 }
 
 TEST(WsRules, MessageAtTheLimitIsAccepted) {
-  outcome o;
   websocket::accept_options small;
   small.max_message = 1000;
-  with_server(recorder(o, small), [&](std::uint16_t port) {
-    raw_peer c = raw_peer::connect(port);
-    c.handshake();
-    c.write(frame(0x02, std::string(600, 'a')) + frame(0x80, std::string(400, 'b')) + frame(0x88, close_payload(1000)));
-    EXPECT_EQ(c.read_frame().close_code(), 1000);
-  });
+  std::string bytes = frame(0x02, std::string(600, 'a')) + frame(0x80, std::string(400, 'b')) + frame(0x88, close_payload(1000));
+  outcome o = talk(bytes, [](raw_peer& c) { EXPECT_EQ(c.read_frame().close_code(), 1000); }, small);
   ASSERT_EQ(o.got.size(), 1u);
   EXPECT_EQ(o.got[0].data.size(), 1000u);
   EXPECT_TRUE(o.got[0].binary);
 }
 
 TEST(WsRules, PingIsAnsweredWithItsPayload) {
-  outcome o;
-  with_server(recorder(o), [&](std::uint16_t port) {
-    raw_peer c = raw_peer::connect(port);
-    c.handshake();
-    c.write(frame(0x89, "are you there?"));
+  outcome o = talk(frame(0x89, "are you there?"), [](raw_peer& c) {
     raw_frame f = c.read_frame();
     EXPECT_EQ(f.opcode, 0xA);
     EXPECT_FALSE(f.masked);
@@ -178,11 +175,7 @@ TEST(WsRules, PingIsAnsweredWithItsPayload) {
 }
 
 TEST(WsRules, ClientCloseIsEchoedAndReported) {
-  outcome o;
-  with_server(recorder(o), [&](std::uint16_t port) {
-    raw_peer c = raw_peer::connect(port);
-    c.handshake();
-    c.write(frame(0x81, "last words") + frame(0x88, close_payload(4001, "bye now")));
+  outcome o = talk(frame(0x81, "last words") + frame(0x88, close_payload(4001, "bye now")), [](raw_peer& c) {
     raw_frame f = c.read_frame();
     EXPECT_EQ(f.opcode, 0x8);
     EXPECT_EQ(f.close_code(), 4001);
@@ -196,11 +189,7 @@ TEST(WsRules, ClientCloseIsEchoedAndReported) {
 }
 
 TEST(WsRules, EndOfStreamWithoutCloseIs1006) {
-  outcome o;
-  with_server(recorder(o), [&](std::uint16_t port) {
-    raw_peer c = raw_peer::connect(port);
-    c.handshake();
-    c.write(frame(0x81, "half").substr(0, 4));  // cut inside the frame
+  outcome o = talk(frame(0x81, "half").substr(0, 4), [](raw_peer& c) {  // cut inside the frame
     c.socket().close();
     weft::sleep_for(50ms);
   });
