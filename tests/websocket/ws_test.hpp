@@ -9,9 +9,11 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "websocket/handshake.hpp"
 #include "weft/http/server.hpp"
 #include "weft/net/net.hpp"
 #include "weft/scheduler.hpp"
@@ -85,6 +87,7 @@ struct raw_frame {
   bool fin = false;
   std::uint8_t opcode = 0;
   bool masked = false;
+  std::string key;      // the masking key, if masked
   std::string payload;  // unmasked
   std::uint16_t close_code() const {
     return payload.size() < 2 ? 0
@@ -126,10 +129,10 @@ class raw_peer {
       n = 0;
       for (char c : ext) n = (n << 8) | static_cast<unsigned char>(c);
     }
-    std::string key = f.masked ? s_->read_exact(4) : std::string();
+    f.key = f.masked ? s_->read_exact(4) : std::string();
     f.payload = s_->read_exact(n);
     if (f.masked)
-      for (std::size_t i = 0; i < n; ++i) f.payload[i] = static_cast<char>(f.payload[i] ^ key[i % 4]);
+      for (std::size_t i = 0; i < n; ++i) f.payload[i] = static_cast<char>(f.payload[i] ^ f.key[i % 4]);
     return f;
   }
   // Reads until the end of the stream; true if it came (rather than an error).
@@ -147,5 +150,40 @@ class raw_peer {
   std::unique_ptr<net::socket> sock_;
   std::unique_ptr<net::stream> s_;
 };
+
+// A raw server on an ephemeral port: `server` gets the one connection it accepts (the
+// upgrade request unread), `client(port)` runs meanwhile in its own tasklet.
+inline void with_raw_server(const std::function<void(raw_peer&)>& server, const std::function<void(std::uint16_t)>& client) {
+  net::listener l = net::tcp_listen(net::address::loopback_v4(0));
+  std::uint16_t port = l.local_address().port();
+  std::exception_ptr failure;
+  auto guarded = [&failure](auto f) {
+    try {
+      f();
+    } catch (...) {
+      if (!failure) failure = std::current_exception();
+    }
+  };
+  weft::spawn([&] {
+    guarded([&] {
+      raw_peer p(l.accept());
+      server(p);
+    });
+  });
+  weft::spawn([&] { guarded([&] { client(port); }); });
+  weft::run();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Reads an upgrade request and answers it as a server would, with `extra` fields (full
+// lines) and, unless `accept` is given, the right Sec-WebSocket-Accept; returns the request.
+inline std::string answer_upgrade(raw_peer& p, const std::string& extra = {}, std::optional<std::string> accept = {}) {
+  std::string req = p.stream().read_until("\r\n\r\n");
+  auto at = req.find("Sec-WebSocket-Key: ");
+  std::string key = at == std::string::npos ? "" : req.substr(at + 19, 24);
+  p.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Accept: " + accept.value_or(websocket::detail::accept_value(key)) + "\r\n" + extra + "\r\n");
+  return req;
+}
 
 }  // namespace ws_test
