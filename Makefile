@@ -56,3 +56,14 @@ bench-net: build-release
 
 clean:
 	rm -rf build build-asan build-release
+
+# libFuzzer targets (clang, sanitizer build), each for FUZZ_SECONDS (make test runs them 10 s each).
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz: build-asan
+	bash fuzz/run.sh build-asan $(FUZZ_SECONDS)
+
+# HTTP: examples/http_hello against nginx and Go's net/http under wrk (bench/run_http.sh).
+.PHONY: bench-http
+bench-http: build-release
+	bash bench/run_http.sh build-release

@@ -40,3 +40,19 @@ go_build() {
   GO111MODULE=off GOFLAGS= CGO_ENABLED=0 GOCACHE="$go_dir/cache" GOPATH="$go_dir/path" \
     go build -o "$out" "$@" || { say "go build $* failed"; return 1; }
 }
+
+# listening PORT: something listens on 127.0.0.1:PORT.
+listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
+
+# A free port below the ephemeral range, so no client socket can hold it.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 10000))
+    listening "$p" || { echo "$p"; return; }
+  done
+  return 1
+}
+
+# cpu_ticks PID: user + system CPU time of a process so far, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

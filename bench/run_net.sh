@@ -62,18 +62,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-listening() { ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; }
-
-# A free port below the ephemeral range, so no client socket can hold it.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 10000))
-    listening "$p" || { echo "$p"; return; }
-  done
-  return 1
-}
-
 # start NAME: starts the server on CPU 0 and waits until it listens.
 start() {
   local name=$1 port pid

@@ -21,9 +21,6 @@ namespace weft::http::detail {
 
 namespace {
 constexpr std::size_t in_capacity = 16 * 1024;
-// A response that leaves at most this much of a request body unread keeps the connection:
-// the rest is read and dropped. More, and the connection closes instead.
-constexpr std::uint64_t drain_limit = 64 * 1024;
 }  // namespace
 
 // ---- transport ------------------------------------------------------------------------------
@@ -86,6 +83,8 @@ connection::~connection() {
   io_.close();
 }
 
+bool connection::stopping() const noexcept { return srv_.st_->stopping; }
+
 void connection::stop_if_idle() noexcept {
   if (idle_) io_.close();  // the waiting read fails with operation_canceled
 }
@@ -127,6 +126,14 @@ void connection::out(std::string_view bytes) {
 }
 
 void connection::run() {
+  try {
+    serve_requests();
+  } catch (const std::exception&) {
+    // A failed send or read of this connection (reset, timeout): it just ends.
+  }
+}
+
+void connection::serve_requests() {
   if (io_.tls) {
     std::error_code ec;
     io_.raw().set_timeout(opt_.header_timeout);
@@ -236,6 +243,10 @@ void connection::call_handler() {
     } else {
       close_after_ = true;
     }
+  } catch (const std::system_error&) {
+    // Often this connection failing (reset, timeout); if not, the client gets a 500.
+    close_after_ = true;
+    if (!res_.committed()) res_.send(500, "internal server error\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft::http: handler for %s %s threw: %s\n", req_.method.c_str(), req_.target.c_str(),
                  e.what());

@@ -39,6 +39,10 @@ std::string_view http_date();
 // "/a%20b" -> "/a b". False on a bad escape or an encoded NUL.
 bool percent_decode(std::string_view in, std::string& out);
 
+// A response that leaves at most this much of a request body unread keeps the connection:
+// the rest is read and dropped. More, and the connection closes instead.
+inline constexpr std::uint64_t drain_limit = 64 * 1024;
+
 class connection {
  public:
   connection(server& srv, net::socket s, const net::address& peer);
@@ -60,6 +64,7 @@ class connection {
   void send_file(int fd, std::uint64_t offset, std::uint64_t length);
   net::stream& upgrade();
   bool plain() const noexcept { return !io_.tls; }
+  bool stopping() const noexcept;
 
   server& srv_;
   const server_options& opt_;
@@ -75,6 +80,7 @@ class connection {
   bool upgraded_ = false;
 
  private:
+  void serve_requests();
   bool read_head(bool first);
   void prepare_request();
   void call_handler();

@@ -169,7 +169,21 @@ int parser::on_header_value(http_parser* p, const char* at, std::size_t n) {
   return 0;
 }
 
+namespace {
+// RFC 9110 5.6.2: a field name is a token.
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
+    if (std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) return false;
+  }
+  return true;
+}
+}  // namespace
+
 bool parser::check_framing() {
+  for (const auto& f : fields)
+    if (!is_token(f.first)) return fail(400, "bad field name"), false;
   // RFC 9112 6.1-6.3: a request whose length is ambiguous must be refused, never guessed.
   if (fields.count("content-length") > 1) return fail(400, "more than one Content-Length"), false;
   auto te = tokens(fields, "transfer-encoding");

@@ -57,8 +57,9 @@ void response::commit() {
   // "100 Continue", or when it is long: then the connection ends after this response.
   if (!c.p_.message_done() && !c.close_after_) {
     auto cl = c.p_.content_length();
-    if (c.expect_continue_ || !cl || *cl - c.p_.body_total() > 64 * 1024) c.close_after_ = true;
+    if (c.expect_continue_ || !cl || *cl - c.p_.body_total() > detail::drain_limit) c.close_after_ = true;
   }
+  if (c.stopping()) c.close_after_ = true;
   std::string head;
   head.reserve(256);
   head.append(c.req_.version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ");
