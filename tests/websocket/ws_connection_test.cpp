@@ -1,5 +1,7 @@
 // The connection API end to end: our client against our server over loopback (messages,
 // fragments, pings, both closing handshakes and their timeout, several writers, kills).
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -267,4 +269,38 @@ TEST(WsConnection, BadArgumentsAreRefusedBeforeSending) {
     EXPECT_EQ(ws.receive().data, "still fine");
     ws.close();
   });
+}
+
+TEST(WsConnection, SecureWebSocketOverTls) {
+  // A self-signed certificate for 127.0.0.1 from Debian's openssl command.
+  char dir_template[] = "/tmp/weft-wss-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  std::string dir = dir_template, cert = dir + "/cert.pem", key = dir + "/key.pem";
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1"
+                    " -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  http::server_options so;
+  so.tls = net::tls_context::server();
+  so.tls.use_certificate_chain_file(cert);
+  so.tls.use_private_key_file(key);
+  net::tls_context trusting = net::tls_context::client();
+  trusting.load_verify_file(cert);
+  with_server(
+      echo(),
+      [&](std::uint16_t port) {
+        std::string u = "wss://127.0.0.1:" + std::to_string(port) + "/ws";
+        websocket::connect_options o;
+        o.tls = &trusting;
+        websocket::connection ws = websocket::connect(u, o);
+        ws.send_text("over tls");
+        EXPECT_EQ(ws.receive().data, "over tls");
+        std::string big(300000, 'z');
+        ws.send_binary(big);
+        EXPECT_EQ(ws.receive().data, big);
+        ws.close();
+        // The system trust store does not know this certificate.
+        EXPECT_THROW(websocket::connect(u), std::system_error);
+      },
+      std::move(so));
+  std::filesystem::remove_all(dir);
 }

@@ -31,11 +31,12 @@ using namespace std::chrono_literals;
 // Serves `route` at /ws (GET and POST, so accept() sees any method) on an ephemeral port,
 // runs `client(port)` in a tasklet, then shuts the server down; returns when everything has
 // finished. Exceptions fail the test.
-inline void with_server(const http::handler& route, const std::function<void(std::uint16_t)>& client) {
+inline void with_server(const http::handler& route, const std::function<void(std::uint16_t)>& client,
+                        http::server_options options = {}) {
   http::router r;
   r.get("/ws", route);
   r.post("/ws", route);
-  http::server srv(r);
+  http::server srv(r, std::move(options));
   net::listener l = net::tcp_listen(net::address::loopback_v4(0));
   std::uint16_t port = l.local_address().port();
   weft::spawn([&] { srv.serve(l); });
