@@ -203,28 +203,28 @@ message connection::receive() {
   }
   impl::reading r(c);
   for (;;) {
-    detail::event e;
     try {
-      e = c.next_event();
+      detail::event e = c.next_event();
+      switch (e.kind) {
+        case detail::event::text:
+        case detail::event::binary:
+          return {e.kind == detail::event::binary, std::move(e.data)};
+        case detail::event::ping:
+          if (!c.close_sent_) c.send_quietly(detail::op_pong, 0, e.data);
+          if (c.ended_) throw c.closed();
+          break;
+        case detail::event::pong:
+          if (c.opts.on_pong) c.opts.on_pong(e.data);
+          break;
+        default:
+          c.handle_end(e);
+          throw c.closed();
+      }
     } catch (const detail::expired&) {
-      // Another tasklet's close() gave up waiting for the peer's Close.
+      // Another tasklet's close() gave up waiting for the peer's Close (this tasklet may
+      // have been reading or sending a pong).
       c.end(close_code::abnormal, "closing handshake timed out", false, false);
       throw c.closed();
-    }
-    switch (e.kind) {
-      case detail::event::text:
-      case detail::event::binary:
-        return {e.kind == detail::event::binary, std::move(e.data)};
-      case detail::event::ping:
-        if (!c.close_sent_) c.send_quietly(detail::op_pong, 0, e.data);
-        if (c.ended_) throw c.closed();
-        break;
-      case detail::event::pong:
-        if (c.opts.on_pong) c.opts.on_pong(e.data);
-        break;
-      default:
-        c.handle_end(e);
-        throw c.closed();
     }
   }
 }
