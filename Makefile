@@ -61,3 +61,12 @@ bench-net: build-release
 
 clean:
 	rm -rf build build-asan build-release
+
+# weft-mud's telnet parser under libFuzzer (clang), for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz-mud
+fuzz-mud: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF
+	ninja -C build-fuzz -j $(JOBS) mud_telnet_fuzz
+	mkdir -p build-fuzz/corpus-telnet
+	build-fuzz/tests/mud/mud_telnet_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-telnet

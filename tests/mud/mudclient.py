@@ -12,6 +12,9 @@ IAC, DONT, DO, WONT, WILL, SB, GA, SE, EOR = 255, 254, 253, 252, 251, 250, 249, 
 ECHO, SGA, TTYPE, OPT_EOR, NAWS, CHARSET, MSSP, MCCP2, GMCP = 1, 3, 24, 25, 31, 42, 70, 86, 201
 
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[@-~]")
+
+
 class Server:
     """weft-mud in a child process; telnet port parsed from its banner."""
 
@@ -70,7 +73,8 @@ class Client:
         self.want_mccp = mccp
         self.want_gmcp = gmcp
         self.raw = b""          # undecoded wire bytes (for inspection)
-        self.text = ""          # data with telnet commands removed
+        self.full = ""          # data with telnet commands removed
+        self.text = ""          # the same without ANSI sequences (what expect() searches)
         self.pos = 0            # how far expect() has consumed self.text
         self.negotiations = []  # (verb, opt) received
         self.subnegs = []       # (opt, payload) received
@@ -167,14 +171,18 @@ class Client:
                 i = end + 2
                 if self._subneg(opt, payload):
                     rest = buf[i:]
-                    self.text += out.decode("utf-8", "replace")
+                    self._add(out)
                     self._feed_compressed(rest)
                     return
             else:
                 if c in (GA, EOR):
                     self.prompt_marks += 1
                 i += 2
-        self.text += out.decode("utf-8", "replace")
+        self._add(out)
+
+    def _add(self, data):
+        self.full += data.decode("utf-8", "replace")
+        self.text = ANSI.sub("", self.full)
 
     def _feed_compressed(self, data):
         if data:
@@ -228,8 +236,12 @@ class Client:
             pass
 
     # ---- accounts ----
+    def _name_prompt(self):
+        if not self.text[:self.pos].endswith("known? "):
+            self.expect("known\\? ")
+
     def create(self, name, password="secret123"):
-        self.expect("known\\? ")
+        self._name_prompt()
         self.send(name)
         self.expect("Create a new character\\?")
         self.send("yes")
@@ -241,7 +253,7 @@ class Client:
         self.expect("> ")
 
     def login(self, name, password="secret123"):
-        self.expect("known\\? ")
+        self._name_prompt()
         self.send(name)
         self.expect("Password: ")
         self.send(password)
