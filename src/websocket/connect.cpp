@@ -9,6 +9,7 @@
 #include "websocket/handshake.hpp"
 #include "websocket/watchdog.hpp"
 #include "weft/net/connect.hpp"
+#include "weft/net/error.hpp"
 #include "weft/net/stream.hpp"
 
 namespace weft::websocket {

@@ -14,6 +14,7 @@
 #include "play.hpp"
 #include "telnet_session.hpp"
 #include "text.hpp"
+#include "web_server.hpp"
 #include "weft/net/net.hpp"
 #include "weft/scheduler.hpp"
 #include "world_tasks.hpp"
@@ -43,6 +44,7 @@ std::vector<std::string> read_names(const std::string& path) {
 
 game* the_game = nullptr;
 std::vector<net::listener*> listeners;
+web_server* the_web = nullptr;
 
 void shutdown_now(std::string_view why) {
   game& g = *the_game;
@@ -57,6 +59,7 @@ void shutdown_now(std::string_view why) {
   }
   // Connections finish their output (bounded) and leave; then the last changes are durable.
   for (int i = 0; i < 60 && !g.sessions.empty(); ++i) weft::sleep_for(std::chrono::milliseconds(50));
+  if (the_web) the_web->shutdown(std::chrono::milliseconds(500));
   g.db->stop();
   std::fprintf(stderr, "weft-mud: all saved, bye\n");
   std::fflush(nullptr);
@@ -115,6 +118,18 @@ int main(int argc, char** argv) {
     return 1;
   }
   listeners.push_back(&telnet_l);
+  net::listener http_l;
+  std::unique_ptr<web_server> web;
+  if (opt.http_port >= 0) {
+    try {
+      http_l = net::tcp_listen(net::address::parse(opt.bind + ":" + std::to_string(opt.http_port)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft-mud: %s\n", e.what());
+      return 1;
+    }
+    web = std::make_unique<web_server>(g);
+    the_web = web.get();
+  }
 
   auto [sig_read, sig_write] = net::socket::pair();
   signal_fd = sig_write.native_handle();
@@ -145,9 +160,16 @@ int main(int argc, char** argv) {
     }
   });
 
+  if (web)
+    weft::spawn(weft::spawn_options{.name = "http accept"}, [&web, &http_l] { web->serve(http_l); });
+
   auto where = telnet_l.local_address();
   std::printf("weft-mud: the Royal Mile is open (%zu rooms, data in %s).\n", g.w.rooms.size(), opt.data_dir.c_str());
   std::printf("  telnet:  telnet %s %u\n", where.host().c_str(), where.port());
+  if (web) {
+    auto hw = http_l.local_address();
+    std::printf("  browser: http://%s:%u/\n", hw.host().c_str(), hw.port());
+  }
   std::printf("Ctrl-C stops it (players are told, everything is saved).\n");
   std::fflush(stdout);
   weft::run();
