@@ -131,7 +131,9 @@ int main(int argc, char** argv) {
     the_web = web.get();
   }
 
-  auto [sig_read, sig_write] = net::socket::pair();
+  auto sig_pair = net::socket::pair();
+  net::socket& sig_read = sig_pair.first;
+  net::socket& sig_write = sig_pair.second;
   signal_fd = sig_write.native_handle();
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);
