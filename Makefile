@@ -70,3 +70,9 @@ fuzz-mud: deps
 	ninja -C build-fuzz -j $(JOBS) mud_telnet_fuzz
 	mkdir -p build-fuzz/corpus-telnet
 	build-fuzz/tests/mud/mud_telnet_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-telnet
+
+# weft-mud under load: 10,000 players logged in, 2,000 active at one command a second
+# (MUD_PLAYERS, MUD_ACTIVE, MUD_SECONDS override), server and load generator on separate cores.
+.PHONY: bench-mud
+bench-mud: build-release
+	bash bench/run_mud.sh build-release

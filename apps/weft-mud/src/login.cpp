@@ -134,9 +134,9 @@ player* create(game& g, session& s, const std::string& name) {
   p->acct.hash = h.hash;
   p->acct.kdf = h.kdf;
   p->acct.created = std::time(nullptr);
-  p->acct.room = g.w.start;
+  p->acct.room = g.w.start_rooms[g.players.size() % g.w.start_rooms.size()];
   p->acct.admin = g.players.empty();  // the first character created runs the place
-  p->where = g.w.find_room(g.w.start);
+  p->where = g.w.find_room(p->acct.room);
   player& ref = *p;
   g.players.emplace(lower(name), std::move(p));
   const auto& a = ref.acct;

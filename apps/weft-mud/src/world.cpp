@@ -97,7 +97,9 @@ world load_world(const std::string& path) {
       if (key == "area") {
         w.area = rest;
       } else if (key == "start") {
-        w.start = rest;
+        w.start_rooms = split(rest);
+        if (w.start_rooms.empty()) throw fail("start needs a room");
+        w.start = w.start_rooms.front();
       } else if (key == "room") {
         if (rest.empty() || w.rooms.count(rest)) throw fail("room needs a new unique key");
         auto nr = std::make_unique<room>();
@@ -174,7 +176,9 @@ world load_world(const std::string& path) {
       if (!w.find_room(pl.room)) throw std::runtime_error(path + ": object " + k + ": unknown room " + pl.room);
   for (auto& cd : w.creature_defs)
     if (!w.find_room(cd.start)) throw std::runtime_error(path + ": creature " + cd.key + ": unknown start room");
-  if (!w.find_room(w.start)) throw std::runtime_error(path + ": start room '" + w.start + "' unknown");
+  if (w.start_rooms.empty()) throw std::runtime_error(path + ": no start room");
+  for (const auto& k : w.start_rooms)
+    if (!w.find_room(k)) throw std::runtime_error(path + ": start room '" + k + "' unknown");
   return w;
 }
 

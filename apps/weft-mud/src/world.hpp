@@ -67,7 +67,8 @@ struct creature {
 
 struct world {
   std::string area;
-  std::string start;
+  std::string start;                     // the first start room (the fallback)
+  std::vector<std::string> start_rooms;  // new characters appear in one of these
   std::map<std::string, std::unique_ptr<room>, std::less<>> rooms;
   std::map<std::string, object_proto, std::less<>> protos;
   std::vector<creature_def> creature_defs;
