@@ -54,6 +54,17 @@ with tempfile.TemporaryDirectory() as data:
         out = bob.command("who")
         assert "Ada" in out and "Bob" in out and "2 players" in out, out
 
+        # admin commands (Ada is the first character: the administrator); Bob may not
+        out = ada.command("@tasklets")
+        assert "committer" in out and "(Ada)" in out and "(Bob)" in out and "blocked on" in out, out
+        assert "creature bobby" in out and "ticker" in out, out
+        out = ada.command("@lag")
+        assert "p50" in out and "p99" in out, out
+        out = " ".join(ada.command("@who").split())
+        assert "Ada 127.0.0.1:" in out and "client pytest 1.0" in out and "ttype XTERM-256COLOR" in out, out
+        out = bob.command("@lag")
+        assert "Unknown command" in out, out
+
         # control and escape sequences never reach the other player
         ada.send("say red\x1b[31malert\x07 bell\x9b2J done")
         m = bob.expect('Ada says, "(.*?)"')
@@ -121,6 +132,19 @@ with tempfile.TemporaryDirectory() as data:
         eve.expect("reserved")
         eve.send("x1")
         eve.expect("3 to 16 letters|letters only")
+
+        # failed logins are limited per address: 3 more wrong passwords (5 in 5 minutes)...
+        mal2 = Client(srv.port)
+        mal2.expect("known\\? ")
+        mal2.send("Bob")
+        mal2.expect("Password: ")
+        mal2.send("wrong-again")
+        mal2.expect("Password: ")
+        mal2.send("wrong-again")
+        mal2.expect("Too many failed logins from your address")
+        # ...and then even the right password is refused from that address for a while
+        mal3 = Client(srv.port)
+        mal3.expect("Too many failed logins from your address")
 
     finally:
         rc = srv.stop()

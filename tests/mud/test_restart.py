@@ -45,6 +45,12 @@ with tempfile.TemporaryDirectory() as tmp:
     assert "carrying nothing" in out, out
     out = bob.command("look")
     assert "brass token (x3)" in out, out  # 5 in the world: 2 with Ada, 3 on the ground
+    # kill -QUIT prints the tasklet dump and the server goes on
+    srv.proc.send_signal(signal.SIGQUIT)
+    out = bob.command("look")
+    assert "Mercat Cross" in out, out
     rc = srv.stop()
-    assert rc == 0, srv.proc.stderr.read()
+    err = srv.proc.stderr.read()
+    assert rc == 0, err
+    assert "weft:" in err and "committer" in err and "telnet accept" in err, err
 print("test_restart: ok")
