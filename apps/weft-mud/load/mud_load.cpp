@@ -7,6 +7,7 @@
 // Usage: mud_load --port P --server-pid PID [--players 10000] [--active 2000] [--seconds 20]
 //                 [--logins-at-once 256]
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "weft/channel.hpp"
 #include "weft/net/net.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/select.hpp"
@@ -45,8 +47,9 @@ struct totals {
   int logged_in = 0;
   int failed = 0;
   int disconnects = 0;
-  bool go = false;
   bool stop = false;
+  weft::channel<int> go_ch;    // closed when the measured phase starts
+  weft::channel<int> stop_ch;  // closed at the end
   std::vector<std::uint32_t> latency_us;
   std::uint64_t commands = 0;
 };
@@ -224,26 +227,23 @@ void player(const config& cfg, totals& t, weft::semaphore& gate, int i, bool act
     std::mt19937 rng(static_cast<unsigned>(i));
     static const char* const moves[] = {"n", "s", "e", "w"};
     static const char* const says[] = {"say hello there", "say anyone seen the dog?", "say fine weather"};
-    while (!t.go && !t.stop) {
+    // Until it is this bot's turn (active: the start; idle: the end), it only reads what
+    // others cause (speech, arrivals) and sleeps in between: no polling, so ten thousand idle
+    // bots cost the generator nothing while nothing happens.
+    weft::channel<int>& until = active ? t.go_ch : t.stop_ch;
+    for (;;) {
+      std::optional<int> v;
       bool closed = false;
-      weft::select_for(std::chrono::milliseconds(200), weft::on_readable(b.fd(), &closed));
+      if (weft::select(weft::on_readable(b.fd(), &closed), weft::on_receive(until, v)) == 1) break;
       if (closed) throw std::runtime_error("closed");
       b.read_now();
       while (b.until_prompt(clk::duration::zero())) {
       }
     }
+    if (!active) return;
     // Active players: one command a second, at a random phase.
     auto next = clk::now() + std::chrono::microseconds(rng() % 1000000);
     while (!t.stop) {
-      if (!active) {
-        bool closed = false;
-        weft::select_for(std::chrono::milliseconds(500), weft::on_readable(b.fd(), &closed));
-        if (closed) throw std::runtime_error("closed");
-        b.read_now();
-        while (b.until_prompt(clk::duration::zero())) {
-        }
-        continue;
-      }
       // Stay readable until it is time (others' speech keeps arriving).
       while (clk::now() < next && !t.stop) {
         bool closed = false;
@@ -310,8 +310,9 @@ int main(int argc, char** argv) {
   long rss1 = cfg.server_pid ? server_rss_kib(cfg.server_pid) : 0;
 
   long cpu0 = cfg.server_pid ? server_cpu_ticks(cfg.server_pid) : 0;
+  long self0 = server_cpu_ticks(static_cast<int>(::getpid()));
   auto t0 = clk::now();
-  t.go = true;
+  t.go_ch.close();
   while (clk::now() - t0 < std::chrono::seconds(cfg.seconds)) {
     weft::sleep_for(std::chrono::milliseconds(100));
     admin.read_now();
@@ -320,11 +321,13 @@ int main(int argc, char** argv) {
   }
   double window = std::chrono::duration<double>(clk::now() - t0).count();
   long cpu1 = cfg.server_pid ? server_cpu_ticks(cfg.server_pid) : 0;
+  long self1 = server_cpu_ticks(static_cast<int>(::getpid()));
   std::uint64_t commands = t.commands;
   std::vector<std::uint32_t> lat = t.latency_us;
   admin.send("@lag");
   auto lag = admin.until_prompt(std::chrono::seconds(10));
   t.stop = true;
+  t.stop_ch.close();
 
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double q) {
@@ -341,6 +344,8 @@ int main(int argc, char** argv) {
   std::printf("mud_command_latency_p99 %.3f ms\n", pct(0.99));
   std::printf("mud_command_latency_max %.3f ms\n", lat.empty() ? 0.0 : lat.back() / 1000.0);
   std::printf("mud_server_cpu %.0f %% of one core\n", 100.0 * cpu_s / window);
+  std::printf("mud_load_generator_cpu %.0f %% of one core\n",
+              100.0 * static_cast<double>(self1 - self0) / static_cast<double>(hz) / window);
   std::printf("mud_server_cpu_per_command %.1f us\n", commands ? 1e6 * cpu_s / static_cast<double>(commands) : 0.0);
   std::printf("mud_server_rss_per_player %.1f KiB\n",
               t.logged_in ? static_cast<double>(rss1 - rss0) / t.logged_in : 0.0);

@@ -16,13 +16,16 @@ void cmd_at_tasklets(context& c, std::string_view) {
 
 void cmd_at_lag(context& c, std::string_view) {
   auto s = c.g.lag.last_minute();
-  char buf[256];
+  char buf[512];
   std::snprintf(buf, sizeof buf,
                 "Command latency, last minute: %zu commands, p50 %.3f ms, p99 %.3f ms, max %.3f ms.\n"
-                "Since start: %llu commands; %llu changes saved in %llu transactions.",
+                "Since start: %llu commands; %llu changes saved in %llu transactions "
+                "(%.1f ms each on average, the longest %.1f ms).",
                 s.count, s.p50_ms, s.p99_ms, s.max_ms, static_cast<unsigned long long>(c.g.lag.total()),
                 static_cast<unsigned long long>(c.g.db->changes()),
-                static_cast<unsigned long long>(c.g.db->commits()));
+                static_cast<unsigned long long>(c.g.db->commits()),
+                c.g.db->commits() ? 1000 * c.g.db->commit_seconds() / static_cast<double>(c.g.db->commits()) : 0.0,
+                1000 * c.g.db->longest_commit_seconds());
   c.s.line(buf);
 }
 

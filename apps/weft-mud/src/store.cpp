@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "weft/run_blocking.hpp"
+#include "weft/time.hpp"
 
 namespace mud {
 
@@ -106,11 +107,27 @@ store::store(const std::string& dir) {
   exec(db_, "PRAGMA journal_mode=WAL");
   exec(db_, "PRAGMA synchronous=FULL");
   exec(db_, "PRAGMA foreign_keys=ON");
+  exec(db_, "PRAGMA wal_autocheckpoint=0");
   exec(db_, schema);
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK)
+    fail(checkpoint_db_, "open " + path);
+  exec(checkpoint_db_, "PRAGMA synchronous=FULL");
 }
 
 store::~store() {
+  if (checkpoint_db_) sqlite3_close_v2(checkpoint_db_);
   if (db_) sqlite3_close_v2(db_);
+}
+
+void store::run_checkpointer(std::chrono::milliseconds period) {
+  sqlite3* db = checkpoint_db_;
+  for (;;) {
+    weft::sleep_for(period);
+    if (stopping_) return;
+    // PASSIVE: copies what it can without waiting for the writer; a busy result is fine.
+    weft::run_blocking([db] { sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr); });
+  }
 }
 
 bool store::seeded() {
@@ -191,6 +208,7 @@ void store::run_committer() {
     for (auto& r : *batch) work.push_back(&r->stmts);
     // The batch is owned by the shared_ptr the job holds, so it outlives a kill of this
     // tasklet (the job still runs to completion on the worker).
+    auto t0 = std::chrono::steady_clock::now();
     std::string error = weft::run_blocking([db, batch, work]() -> std::string {
       try {
         exec(db, "BEGIN IMMEDIATE");
@@ -206,6 +224,9 @@ void store::run_committer() {
       std::fprintf(stderr, "weft-mud: commit failed, stopping to keep memory and disk in step: %s\n", error.c_str());
       std::_Exit(70);
     }
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    commit_s_ += took;
+    if (took > commit_max_s_) commit_max_s_ = took;
     ++transactions_;
     changes_ += batch->size();
     for (auto& r : *batch) r->done.set();

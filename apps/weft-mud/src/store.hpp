@@ -7,12 +7,17 @@
 // weft's worker pool, so disk latency never stalls the scheduler thread, and N players
 // moving at once cost one fsync, not N.
 //
-// Invariants: the connection is used by one thread at a time (startup, then only the pool
+// Checkpoints (copying the WAL into the database, with its own fsync) would otherwise land in
+// whichever commit crosses the WAL size limit; a checkpointer tasklet runs them passively on a
+// second connection instead, so a commit never waits for one.
+//
+// Invariants: each connection is used by one thread at a time (startup, then only the pool
 // job the committer waits for); requests commit in the order they were submitted; a failed
 // transaction ends the process (memory and disk would disagree; restarting from the disk
 // is the safe state).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,8 +71,14 @@ class store {
   // The committer tasklet's body; returns once stop() was called and the queue drained.
   void run_committer();
   void stop();
+  // The checkpointer tasklet's body: moves the WAL into the database every `period` on a
+  // second connection, beside the commits instead of inside one of them.
+  void run_checkpointer(std::chrono::milliseconds period);
   std::uint64_t commits() const noexcept { return transactions_; }
   std::uint64_t changes() const noexcept { return changes_; }
+  // Time spent in transactions (on the worker, including the fsync), total and longest.
+  double commit_seconds() const noexcept { return commit_s_; }
+  double longest_commit_seconds() const noexcept { return commit_max_s_; }
 
  private:
   struct request {
@@ -75,6 +86,7 @@ class store {
     weft::event done;
   };
   sqlite3* db_ = nullptr;
+  sqlite3* checkpoint_db_ = nullptr;
   std::vector<std::shared_ptr<request>> queue_;
   weft::event work_;
   weft::event stopped_;
@@ -82,6 +94,8 @@ class store {
   bool running_ = false;
   std::uint64_t transactions_ = 0;
   std::uint64_t changes_ = 0;
+  double commit_s_ = 0;
+  double commit_max_s_ = 0;
 };
 
 }  // namespace mud
