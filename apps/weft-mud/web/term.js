@@ -11,8 +11,10 @@
     'north', 'south', 'east', 'west', 'northeast', 'northwest', 'southeast', 'southwest', 'up', 'down',
     'look', 'examine', 'say', 'shout', 'tell', 'emote', 'who', 'get', 'take', 'drop', 'give',
     'inventory', 'help', 'quit', 'colour', 'color', 'password',
-    '@tasklets', '@lag', '@who',
+    '@tasklets', '@lag', '@who', '@shutdown',
   ];
+  // Lines that name someone: "Ada arrives from the north.", "  Bron the librarian is here."
+  const NAMED = /^\s*([A-Z][a-z'-]{1,30})\b.*?\b(is here|arrives|leaves|has entered the game|says,|shouts,|tells you,|waves|gives)/;
   // The four Workbench pens plus ANSI colours chosen to read on pen 0 (docs/mud-terminal.md).
   const THEME = {
     background: '#0055AA', foreground: '#FFFFFF',
@@ -93,7 +95,7 @@
     if (!w) return;
     write(clearSeq() + w + renderSeq(), updateSplit);
     announce(text);
-    collectWho(text);
+    collectNames(text);
   }
 
   // A line of the page's own, in orange, above the prompt (which is written again below it).
@@ -180,11 +182,11 @@
   // ---- names for Tab: GMCP Room.Info players, Comm.Channel talkers, the lines `who` prints ----
 
   let whoUntil = 0;
-  function collectWho(text) {
-    if (Date.now() > whoUntil) return;
+  function collectNames(text) {
+    const who = Date.now() < whoUntil;
     for (const line of text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/)) {
-      const m = /^\s*([A-Z][A-Za-z'-]{1,30})\b/.exec(line);
-      if (m && !/^(Players?|Name|There|Total|You|Who)$/.test(m[1])) names.add(m[1]);
+      const m = (who ? /^\s*([A-Z][A-Za-z'-]{1,30})\b/ : NAMED).exec(line);
+      if (m && !/^(Players?|Name|There|Total|You|Who|The|A|An)$/.test(m[1])) names.add(m[1]);
     }
   }
 

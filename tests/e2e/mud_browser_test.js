@@ -1,0 +1,273 @@
+// weft-mud in a real browser: starts the weft-mud binary on loopback, opens its page in headless
+// Chromium (playwright-core), creates an account, moves, edits a line with the cursor keys,
+// Backspace and Delete before sending it, uses history and Tab, drops the connection and checks
+// that the page resumes the same session, then logs in again at a phone-sized viewport.
+// Screenshots go to the output directory.
+//
+// Usage: node mud_browser_test.js --binary build/apps/weft-mud/weft-mud --out <dir>
+//        [--chromium /usr/bin/chromium]
+'use strict';
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const http = require('node:http');
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const binary = args.binary;
+const out = path.resolve(args.out || '.');
+const chromiumPath = args.chromium || '/usr/bin/chromium';
+const TIMEOUT = 15000;
+
+function fail(msg) {
+  console.error('FAIL: ' + msg);
+  process.exit(1);
+}
+if (!binary || !fs.existsSync(binary)) fail(`weft-mud binary not found: ${binary} (build the weft-mud target first)`);
+if (!fs.existsSync(chromiumPath)) fail(`chromium not found at ${chromiumPath} (apt-get install chromium, or make deps)`);
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  fail('playwright-core is missing: run `npm ci` at the repository root (make deps)');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+function get(url) {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
+    }).on('error', reject);
+  });
+}
+
+async function startServer() {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-mud-e2e-'));
+  const telnetPort = await freePort();
+  const httpPort = await freePort();
+  const log = fs.openSync(path.join(out, 'mud_browser_server.log'), 'w');
+  const child = spawn(binary, ['--telnet-port', String(telnetPort), '--http-port', String(httpPort),
+    '--data', data, '--bind', '127.0.0.1'], { stdio: ['ignore', log, log] });
+  let exited = null;
+  child.on('exit', (code, sig) => { exited = `exited with ${code ?? sig}`; });
+  const base = `http://127.0.0.1:${httpPort}`;
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    if (exited) fail(`weft-mud ${exited} before serving (see ${path.join(out, 'mud_browser_server.log')})`);
+    try {
+      const r = await get(base + '/');
+      if (r.status === 200) break;
+    } catch (e) { /* not listening yet */ }
+    if (Date.now() > deadline) fail('weft-mud did not answer HTTP within 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, base, data };
+}
+
+// The page's screen as text, from xterm's buffer.
+const screen = (page) => page.evaluate(() => window.weft.screen());
+const lastLine = async (page) => {
+  const lines = (await screen(page)).split('\n').map((l) => l.trimEnd());
+  let i = lines.length - 1;
+  while (i > 0 && !lines[i]) i--;
+  return { text: lines[i] || '', index: i };
+};
+
+async function waitScreen(page, re, what) {
+  try {
+    await page.waitForFunction((src) => new RegExp(src, 'm').test(window.weft.screen()), re.source, { timeout: TIMEOUT });
+  } catch (e) {
+    fail(`${what}: /${re.source}/ never showed; the screen was:\n${await screen(page)}`);
+  }
+}
+
+// Waits until the last line on the screen, below line `after`, asks something; returns it.
+async function question(page, after, what) {
+  const asks = /(\? ?\(yes\/no\)|\?|:|>)$/;
+  const deadline = Date.now() + TIMEOUT;
+  let prev = null;
+  for (;;) {
+    const l = await lastLine(page);
+    if (l.index > after && asks.test(l.text) && prev && l.text === prev.text && l.index === prev.index) return l;
+    prev = l;
+    if (Date.now() > deadline) fail(`${what}: no question; the screen was:\n${await screen(page)}`);
+    await page.waitForTimeout(150);
+  }
+}
+
+async function send(page, text) {
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+// The login dialogue: name, then (new) yes + password twice or (known) the password.
+async function login(page, name, password) {
+  await waitScreen(page, /name/i, 'the name question');
+  let q = await question(page, -1, 'the name question');
+  await send(page, name);
+  for (let round = 0; round < 6; round++) {
+    q = await question(page, q.index, 'login');
+    if (/^\d*> ?$/.test(q.text)) return;
+    if (/yes\/no/i.test(q.text)) { await send(page, 'yes'); continue; }
+    if (/password|again/i.test(q.text)) {
+      assert.equal(await page.evaluate(() => window.weft.editor.secret), true,
+        `Core.Echo {"on":false} before "${q.text}" hides the typed password`);
+      await page.keyboard.type(password);
+      assert.ok(!(await screen(page)).includes(password), 'the password is not drawn');
+      await page.keyboard.press('Enter');
+      continue;
+    }
+    fail(`login: unexpected question "${q.text}"; the screen was:\n${await screen(page)}`);
+  }
+  fail('login: no game prompt after six answers');
+}
+
+const count = (s, re) => (s.match(new RegExp(re.source, 'gm')) || []).length;
+
+async function desktop(browser, base, name, password) {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base + '/');
+  await login(page, name, password);
+  const geo = await page.evaluate(() => ({ cols: window.weft.term.cols, rows: window.weft.term.rows,
+    proto: window.weft.conn.ws && window.weft.conn.ws.protocol, token: window.weft.conn.token }));
+  assert.equal(geo.cols, 80, 'the desktop window is 80 columns');
+  assert.equal(geo.proto, 'gmcp.mudstandards.org', 'the server picks the GMCP subprotocol');
+  assert.ok(geo.token, 'the server sent Core.Session with a resume token');
+
+  // Move: the first exit the room lists.
+  await send(page, 'look');
+  await waitScreen(page, /[Ee]xits?:/, 'the room\'s exits');
+  const title0 = await page.textContent('#title');
+  const exits = /[Ee]xits?:\s*([a-z]+)/.exec(await screen(page));
+  assert.ok(exits, 'a room lists its exits');
+  await send(page, exits[1]);
+  await page.waitForFunction((t) => document.getElementById('title').textContent !== t, title0, { timeout: TIMEOUT })
+    .catch(async () => fail(`moving ${exits[1]} did not change the room (title "${title0}"):\n${await screen(page)}`));
+
+  // Edit a line before sending it: Backspace at the end, Delete at the start, insert in the middle.
+  await page.keyboard.type('xsay helo wrldq');
+  await page.keyboard.press('Backspace');           // xsay helo wrld
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Delete');              // say helo wrld
+  await page.keyboard.press('End');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+  await page.keyboard.type('o');                    // say helo world
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowLeft');
+  await page.keyboard.type('l');                    // say hello world
+  await page.waitForFunction(() => / say hello world$/m.test(window.weft.screen()), null, { timeout: TIMEOUT })
+    .catch(async () => fail(`the edited line is not drawn as "say hello world":\n${await screen(page)}`));
+  const cur = await page.evaluate(() => window.weft.cursor());
+  const row = (await screen(page)).split('\n')[cur.y];
+  assert.equal(row.slice(cur.x - 'say hell'.length, cur.x), 'say hell', 'the cursor stands after "hell"');
+  await page.keyboard.press('Enter');
+  await waitScreen(page, /You say.*hello world/, 'the server\'s answer to the edited line');
+
+  // History: Up brings the line back; sent again, the room hears it twice.
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await page.evaluate(() => window.weft.editor.text), 'say hello world', 'Up recalls the last line');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (window.weft.screen().match(/You say.*hello world/g) || []).length >= 2, null,
+    { timeout: TIMEOUT }).catch(async () => fail(`history: the recalled line was not sent:\n${await screen(page)}`));
+
+  // Tab completes a command.
+  await page.keyboard.type('inven');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => window.weft.editor.text), 'inventory ', 'Tab completes "inven"');
+  await page.keyboard.press('Enter');
+  await waitScreen(page, /> inventory\s*$/m, 'the completed command echoed');
+
+  // Scrolled back, the split shows the live end.
+  for (let i = 0; i < 12 && await page.evaluate(() => window.weft.term.buffer.active.baseY) < 5; i++) {
+    await send(page, 'look');
+    await page.waitForTimeout(150);
+  }
+  await page.evaluate(() => window.weft.term.scrollToTop());
+  await page.waitForFunction(() => window.weft.splitShown(), null, { timeout: TIMEOUT })
+    .catch(() => fail('scrolling back did not open the split'));
+  await page.evaluate(() => window.weft.term.scrollToBottom());
+  await page.waitForFunction(() => !window.weft.splitShown(), null, { timeout: TIMEOUT });
+
+  // The connection drops: the page says so, reconnects and resumes the same character.
+  const before = count(await screen(page), /You say.*hello world/);
+  await page.evaluate(() => window.weft.drop());
+  await waitScreen(page, /connection lost/, 'the lost-connection notice');
+  await waitScreen(page, /reconnected/, 'the reconnected notice');
+  await page.waitForTimeout(300);
+  const afterDrop = await screen(page);
+  assert.ok(!/By what name/.test(afterDrop.split('reconnected')[1] || ''), 'resumed: no new login after reconnecting');
+  await send(page, 'say again');
+  await waitScreen(page, /You say.*again/, 'a command after resuming');
+  assert.equal(count(await screen(page), /You say.*hello world/), before, 'resumed output is not repeated');
+
+  await page.screenshot({ path: path.join(out, 'weft-mud-terminal.png') });
+  assert.deepEqual(errors, [], 'no script errors on the page');
+  await page.close();
+}
+
+async function phone(browser, base, name, password) {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+    deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(base + '/');
+  await login(page, name, password);
+  const geo = await page.evaluate(() => ({ cols: window.weft.term.cols, rows: window.weft.term.rows,
+    width: document.getElementById('window').getBoundingClientRect().right }));
+  assert.ok(geo.cols >= 40 && geo.cols < 80, `a phone gets fewer columns (${geo.cols})`);
+  assert.ok(geo.width <= 390, `the window fits the phone's width (${geo.width})`);
+  await page.tap('#term');
+  await send(page, 'look');
+  await waitScreen(page, /[Ee]xits?:/, 'look on the phone');
+  const lines = (await screen(page)).split('\n');
+  assert.ok(lines.every((l) => l.length <= geo.cols), 'no line is wider than the window');
+  await page.screenshot({ path: path.join(out, 'weft-mud-terminal-phone.png') });
+  assert.deepEqual(errors, [], 'no script errors on the page');
+  await ctx.close();
+}
+
+(async () => {
+  fs.mkdirSync(out, { recursive: true });
+  const { child, base, data } = await startServer();
+  let browser;
+  const timer = setTimeout(() => { console.error('FAIL: timed out'); child.kill('SIGKILL'); process.exit(1); }, 120000);
+  try {
+    // The page and its assets come from the server itself (no CDN).
+    for (const [file, type] of [['/', 'text/html'], ['/term.js', 'text/javascript'], ['/xterm.js', 'text/javascript'],
+      ['/term.css', 'text/css'], ['/Amiga-Regular.ttf', 'font/ttf'], ['/OFL.txt', 'text/plain']]) {
+      const r = await get(base + file);
+      assert.equal(r.status, 200, `GET ${file}`);
+      assert.ok((r.type || '').startsWith(type), `GET ${file} is ${type} (got ${r.type})`);
+    }
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+    const name = 'Tester';
+    const password = 'sesame-' + process.pid;
+    await desktop(browser, base, name, password);
+    console.log('ok desktop: account, move, line editing, history, Tab, split, resume');
+    await phone(browser, base, name, password);
+    console.log('ok phone: login, narrow window, look');
+  } catch (e) {
+    console.error('FAIL:', e && e.stack || e);
+    process.exitCode = 1;
+  } finally {
+    clearTimeout(timer);
+    if (browser) await browser.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => { const t = setTimeout(() => { child.kill('SIGKILL'); r(); }, 5000); child.on('exit', () => { clearTimeout(t); r(); }); });
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+})();
