@@ -13,19 +13,23 @@ const { WordWrap } = require(path.join(web, 'wrap.js'));
 const key = (ed, k, mods = {}, names) => ed.key({ key: k, ctrlKey: false, altKey: false, metaKey: false, ...mods }, names);
 const type = (ed, s) => ed.insert(s);
 const state = (ed) => ed.text.slice(0, ed.cursor) + '|' + ed.text.slice(ed.cursor);
+// Each step: a key name (or ['type', text]), then the line with its cursor expected after it.
+const steps = (ed, list) => {
+  for (const [k, want, msg] of list) {
+    if (Array.isArray(k)) type(ed, k[1]); else key(ed, k);
+    assert.equal(state(ed), want, msg || `after ${k}`);
+  }
+};
 
 test('cursor keys, Home/End move within the line; inserts land at the cursor', () => {
   const ed = new LineEditor();
   type(ed, 'say hllo');
   assert.equal(state(ed), 'say hllo|');
   for (let i = 0; i < 3; i++) key(ed, 'ArrowLeft');
-  assert.equal(state(ed), 'say h|llo');
-  type(ed, 'e');
-  assert.equal(state(ed), 'say he|llo');
-  key(ed, 'Home');
-  assert.equal(state(ed), '|say hello');
-  key(ed, 'ArrowLeft');
-  assert.equal(state(ed), '|say hello', 'left stops at the start');
+  steps(ed, [
+    ['ArrowRight', 'say hl|lo'], ['ArrowLeft', 'say h|llo'], [['type', 'e'], 'say he|llo'],
+    ['Home', '|say hello'], ['ArrowLeft', '|say hello', 'left stops at the start'],
+  ]);
   key(ed, 'End');
   key(ed, 'ArrowRight');
   assert.equal(state(ed), 'say hello|', 'right stops at the end');
@@ -38,18 +42,11 @@ test('cursor keys, Home/End move within the line; inserts land at the cursor', (
 test('Backspace removes before the cursor, Delete under it; both stop at the ends', () => {
   const ed = new LineEditor();
   type(ed, 'loook');
-  key(ed, 'Home');
-  key(ed, 'Backspace');
-  assert.equal(state(ed), '|loook');
-  key(ed, 'ArrowRight'); key(ed, 'ArrowRight');
-  key(ed, 'Backspace');
-  assert.equal(state(ed), 'l|ook');
-  key(ed, 'End');
-  key(ed, 'Delete');
-  assert.equal(state(ed), 'look|');
-  key(ed, 'ArrowLeft'); key(ed, 'ArrowLeft');
-  key(ed, 'Delete');
-  assert.equal(state(ed), 'lo|k');
+  steps(ed, [
+    ['Home', '|loook'], ['Backspace', '|loook', 'Backspace at the start'], ['ArrowRight', 'l|oook'],
+    ['ArrowRight', 'lo|ook'], ['Backspace', 'l|ook'], ['End', 'look|'], ['Delete', 'look|', 'Delete at the end'],
+    ['ArrowLeft', 'loo|k'], ['ArrowLeft', 'lo|ok'], ['Delete', 'lo|k'],
+  ]);
 });
 
 test('a character outside the BMP is one cursor step', () => {
@@ -147,18 +144,10 @@ test('Tab completes commands as the first word and names after it', () => {
 test('Tab with several matches extends to the common prefix, then cycles', () => {
   const ed = new LineEditor({ commands: ['north', 'northeast', 'northwest', 'say'] });
   type(ed, 'no');
-  key(ed, 'Tab');
-  assert.equal(state(ed), 'north|');
-  key(ed, 'Tab');
-  assert.equal(state(ed), 'north|');
-  key(ed, 'Tab');
-  assert.equal(state(ed), 'northeast|');
-  key(ed, 'Tab');
-  assert.equal(state(ed), 'northwest|');
-  key(ed, 'Tab');
-  assert.equal(state(ed), 'north|');
-  type(ed, ' ');
-  assert.equal(state(ed), 'north |', 'typing ends the cycle');
+  steps(ed, [
+    ['Tab', 'north|', 'the common prefix'], ['Tab', 'north|'], ['Tab', 'northeast|'], ['Tab', 'northwest|'],
+    ['Tab', 'north|', 'round again'], [['type', ' '], 'north |', 'typing ends the cycle'],
+  ]);
 });
 
 test('Tab completes the word at the cursor in the middle of a line', () => {
