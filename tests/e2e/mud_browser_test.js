@@ -214,6 +214,27 @@ async function desktop(browser, base, name, password) {
   assert.equal(count(await screen(page), /You say.*hello world/), before, 'resumed output is not repeated');
 
   await page.screenshot({ path: path.join(out, 'weft-mud-terminal.png') });
+
+  // The window moves by its title bar and resizes by its sizing gadget, in whole cells.
+  const box = async (sel) => page.locator(sel).boundingBox();
+  const bar = await box('#title');
+  await page.mouse.move(bar.x + bar.width + 40, bar.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(bar.x + bar.width + 90, bar.y + 40, { steps: 4 });
+  await page.mouse.up();
+  const moved = await box('#window');
+  assert.deepEqual([Math.round(moved.x), Math.round(moved.y)], [50, 52], 'dragged by the title bar');
+  const grip = await box('#size-gadget');
+  await page.mouse.move(grip.x + 4, grip.y + 9);
+  await page.mouse.down();
+  await page.mouse.move(grip.x + 4 - 160, grip.y + 9 - 160, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => window.weft.term.cols === 60 && window.weft.term.rows === 20, null, { timeout: TIMEOUT })
+    .catch(async () => fail(`resize: ${await page.evaluate(() => [window.weft.term.cols, window.weft.term.rows])}`));
+  const sized = await box('#window');
+  assert.equal(Math.round(sized.width), 60 * 8 + 8 + 2, 'the window hugs 60 cells');
+  await send(page, 'look');
+  await waitScreen(page, /[Ee]xits?:/, 'look after resizing');
   assert.deepEqual(errors, [], 'no script errors on the page');
   await page.close();
 }
