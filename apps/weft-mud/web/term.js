@@ -406,6 +406,10 @@
       focusInput();
     });
     window.addEventListener('resize', layoutScreen);
+    // Leaving the page while playing asks first (the character would linger until it times out).
+    window.addEventListener('beforeunload', (e) => {
+      if (conn.ws && conn.token) { e.preventDefault(); e.returnValue = ''; }
+    });
     if (window.visualViewport) window.visualViewport.addEventListener('resize', layoutScreen);
   }
 
@@ -415,7 +419,14 @@
     const back = b.viewportY < b.baseY;
     if (splitBox.hidden === !back) return;
     splitBox.hidden = !back;
-    if (back) split.refresh(0, split.rows - 1);
+    if (!back) return;
+    split.refresh(0, split.rows - 1);
+    if (!updateSplit.focused && document.activeElement === kbd) {
+      // xterm draws no cursor until it has been focused once (visible); the focus comes back.
+      updateSplit.focused = true;
+      split.focus();
+      focusInput();
+    }
   }
 
   // ---- start: the font must be loaded before xterm measures its cells --------------------------
@@ -436,7 +447,6 @@
     setupWindow();
     layoutScreen();
     // xterm draws no cursor until it has been focused once; then the focus goes to our input.
-    split.focus();
     term.focus();
     focusInput();
     connect();
