@@ -5,7 +5,7 @@
 // Screenshots go to the output directory.
 //
 // Usage: node mud_browser_test.js --binary build/apps/weft-mud/weft-mud --out <dir>
-//        [--chromium /usr/bin/chromium]
+//        [--web build/apps/weft-mud/web] [--chromium /usr/bin/chromium]
 'use strict';
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -27,6 +27,8 @@ function fail(msg) {
   process.exit(1);
 }
 if (!binary || !fs.existsSync(binary)) fail(`weft-mud binary not found: ${binary} (build the weft-mud target first)`);
+if (args.web && !fs.existsSync(path.join(args.web, 'index.html')))
+  fail(`the page is not in ${args.web}: build the weft_mud_web target (cmake/weft_mud_web.cmake)`);
 if (!fs.existsSync(chromiumPath)) fail(`chromium not found at ${chromiumPath} (apt-get install chromium, or make deps)`);
 let chromium;
 try {
