@@ -1,7 +1,8 @@
 # weft: the top-level commands. Everything goes through CMake + Ninja underneath.
 #   make deps   install every Debian package the project needs (idempotent)
 #   make test   deps, build (g++), build again under ASan+UBSan (clang), run every test in both
-#   make run    deps, build, and run the main program
+#   make run    deps, build, and start the main job: the weft-mud server (telnet 4000, http 8080)
+#   make tour   deps, build, and run the tour of the examples
 #   make bench  deps, Release build, every benchmark (make bench-core, make bench-net)
 
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-de
         nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build build-asan build-release test run bench bench-core bench-net clean
+.PHONY: deps build build-asan build-release test run tour bench bench-core bench-net clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -43,7 +44,11 @@ test: build build-asan
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E install_and_consume
 
+# The main job: the MUD in the foreground; it prints where to connect. Ctrl-C saves and stops it.
 run: build
+	build/apps/weft-mud/weft-mud --data ./mud-data
+
+tour: build
 	bash examples/tour.sh build
 
 bench: bench-core bench-net
@@ -56,3 +61,12 @@ bench-net: build-release
 
 clean:
 	rm -rf build build-asan build-release
+
+# weft-mud's telnet parser under libFuzzer (clang), for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz-mud
+fuzz-mud: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF
+	ninja -C build-fuzz -j $(JOBS) mud_telnet_fuzz
+	mkdir -p build-fuzz/corpus-telnet
+	build-fuzz/tests/mud/mud_telnet_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-telnet

@@ -1,0 +1,50 @@
+"""State survives restarts: a graceful SIGTERM (players are told, exit 0) and a SIGKILL right
+after a change the player was told about. Usage: test_restart.py WEFT_MUD"""
+import signal
+import sys
+import tempfile
+
+from mudclient import Client, Server
+
+binary = sys.argv[1]
+with tempfile.TemporaryDirectory() as tmp:
+    data = tmp + "/d"
+    srv = Server(binary, data)
+    ada = Client(srv.port)
+    ada.create("Ada")
+    ada.command("get token")
+    ada.command("e")
+    bob = Client(srv.port)
+    bob.create("Bob")
+    bob.command("get token")
+    rc = srv.stop()  # SIGTERM
+    bob.expect("server is shutting down")
+    assert rc == 0, srv.proc.stderr.read()
+
+    srv = Server(binary, data)
+    ada = Client(srv.port)
+    ada.login("Ada")
+    assert "The Tron Kirk" in ada.text[-600:], ada.text[-600:]  # where she was
+    out = ada.command("i")
+    assert "brass token" in out, out
+    ada.command("w")
+    bob = Client(srv.port)
+    bob.login("Bob")
+    out = bob.command("give token to ada")
+    assert "You give a brass token to Ada" in out, out
+    srv.kill(signal.SIGKILL)  # right after Bob was told
+
+    srv = Server(binary, data)
+    ada = Client(srv.port)
+    ada.login("Ada")
+    out = ada.command("i")
+    assert "(x2)" in out, out
+    bob = Client(srv.port)
+    bob.login("Bob")
+    out = bob.command("i")
+    assert "carrying nothing" in out, out
+    out = bob.command("look")
+    assert "brass token (x3)" in out, out  # 5 in the world: 2 with Ada, 3 on the ground
+    rc = srv.stop()
+    assert rc == 0, srv.proc.stderr.read()
+print("test_restart: ok")
