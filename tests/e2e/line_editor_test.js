@@ -216,3 +216,19 @@ test('word wrap: a line of exactly the width, and a word longer than it', () => 
   u.wrote('xy\r\n');
   assert.equal(u.col, 0);
 });
+
+test('output that arrives at a prompt goes below it, and the prompt comes back', () => {
+  const w = new WordWrap(40);
+  w.push('1> ');
+  w.markPrompt();
+  assert.equal(w.push('Ada shouts, "psst"\r\n'), '\r\nAda shouts, "psst"\r\n1> ');
+  assert.equal(w.col, 3);
+  assert.equal(w.push('\r\nBron arrives.\r\n'), '\r\nBron arrives.\r\n1> ', 'a leading line break is not doubled');
+  assert.equal(w.push('You are here.\r\n1> '), '\r\nYou are here.\r\n1> ', 'a new prompt from the server is not doubled');
+  const v = new WordWrap(40);
+  v.push('By what name');
+  assert.equal(v.push(' are you known? '), ' are you known? ', 'without Core.Prompt a line just continues');
+  v.markPrompt();
+  v.wrote('Ada\r\n');
+  assert.equal(v.push('Password: '), 'Password: ', 'after Enter the prompt is used up');
+});

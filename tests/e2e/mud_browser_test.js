@@ -191,6 +191,8 @@ async function desktop(browser, base, name, password) {
   assert.equal(await page.evaluate(() => window.weft.editor.text), 'inventory ', 'Tab completes "inven"');
   await page.keyboard.press('Enter');
   await waitScreen(page, /> inventory\s*$/m, 'the completed command echoed');
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(out, 'weft-mud-terminal.png') });
 
   // Scrolled back, the split shows the live end.
   for (let i = 0; i < 12 && await page.evaluate(() => window.weft.term.buffer.active.baseY) < 5; i++) {
@@ -203,11 +205,21 @@ async function desktop(browser, base, name, password) {
   await page.evaluate(() => window.weft.term.scrollToBottom());
   await page.waitForFunction(() => !window.weft.splitShown(), null, { timeout: TIMEOUT });
 
-  // The connection drops: the page says so, reconnects and resumes the same character.
+  // The connection drops: the page says so. While it is away another player shouts; when it
+  // reconnects it resumes the same character and shows the shout it missed.
   const before = count(await screen(page), /You say.*hello world/);
-  await page.evaluate(() => window.weft.drop());
+  await page.evaluate(() => window.weft.drop(60000));
   await waitScreen(page, /connection lost/, 'the lost-connection notice');
+  const other = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  await other.goto(base + '/');
+  await login(other, 'Visitor', password);
+  await send(other, 'shout psst');
+  await waitScreen(other, /You shout.*psst/i, 'the other player\'s shout');
+  await other.close();
+  assert.ok(!/shouts.*psst/.test(await screen(page)), 'the shout is not shown while away');
+  await page.evaluate(() => window.weft.release());
   await waitScreen(page, /reconnected/, 'the reconnected notice');
+  await waitScreen(page, /Visitor shouts.*psst/, 'the output missed while away, replayed on resume');
   await page.waitForTimeout(300);
   const afterDrop = await screen(page);
   assert.ok(!/By what name/.test(afterDrop.split('reconnected')[1] || ''), 'resumed: no new login after reconnecting');
@@ -215,7 +227,7 @@ async function desktop(browser, base, name, password) {
   await waitScreen(page, /You say.*again/, 'a command after resuming');
   assert.equal(count(await screen(page), /You say.*hello world/), before, 'resumed output is not repeated');
 
-  await page.screenshot({ path: path.join(out, 'weft-mud-terminal.png') });
+  await page.screenshot({ path: path.join(out, 'weft-mud-terminal-resumed.png') });
 
   // The window moves by its title bar and resizes by its sizing gadget, in whole cells.
   const box = async (sel) => page.locator(sel).boundingBox();
@@ -280,7 +292,7 @@ async function phone(browser, base, name, password) {
     const name = 'Tester';
     const password = 'sesame-' + process.pid;
     await desktop(browser, base, name, password);
-    console.log('ok desktop: account, move, line editing, history, Tab, split, resume');
+    console.log('ok desktop: account, move, line editing, history, Tab, split, resume with missed output, drag, resize');
     await phone(browser, base, name, password);
     console.log('ok phone: login, narrow window, look');
   } catch (e) {

@@ -207,7 +207,7 @@
   // ---- connection ----------------------------------------------------------------------------
 
   const conn = {
-    ws: null, gmcp: false, token: null, received: 0, lost: false, attempts: 0, timer: null,
+    ws: null, gmcp: false, token: null, received: 0, lost: false, attempts: 0, timer: null, holdUntil: 0,
     decoder: new TextDecoder('utf-8'), encoder: new TextEncoder(), prompt: '1> ',
   };
 
@@ -263,7 +263,7 @@
 
   function retry() {
     if (conn.timer) return;
-    const delay = Math.min(5000, 250 * 2 ** Math.min(conn.attempts, 5));
+    const delay = Math.max(Math.min(5000, 250 * 2 ** Math.min(conn.attempts, 5)), conn.holdUntil - Date.now());
     conn.attempts++;
     conn.timer = setTimeout(connect, delay);
   }
@@ -286,6 +286,7 @@
         break;
       case 'core.prompt':
         if (typeof data.text === 'string') conn.prompt = data.text;
+        wrap.markPrompt();
         break;
       case 'core.goodbye':
         status('weft-mud: ' + (data.reason || 'the server is going away'));
@@ -463,7 +464,16 @@
       return lines.join('\n');
     },
     cursor() { const b = term.buffer.active; return { x: b.cursorX, y: b.cursorY + b.baseY }; },
-    drop() { if (conn.ws) conn.ws.close(4000, 'dropped by the page'); },
+    // Closes the socket as a network drop would; the page stays away for `holdMs` (or until
+    // release()), so that output can be missed meanwhile.
+    drop(holdMs = 0) {
+      conn.holdUntil = Date.now() + holdMs;
+      if (conn.ws) conn.ws.close(4000, 'dropped by the page');
+    },
+    release() {
+      conn.holdUntil = 0;
+      if (conn.timer) { clearTimeout(conn.timer); conn.timer = null; connect(); }
+    },
     splitShown() { return !splitBox.hidden; },
   };
 

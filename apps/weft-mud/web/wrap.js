@@ -16,11 +16,27 @@
       this.col = 0;
       this.line = ''; // what was written since the last line break (the prompt, say)
       this.carry = '';
+      this.prompt = null; // the prompt the current line holds (set on Core.Prompt), or null
     }
+
+    // The current line is a prompt (the server said so with GMCP Core.Prompt).
+    markPrompt() { if (this.col > 0) this.prompt = this.line; }
 
     // One frame of output: returns what to write to the terminal. A word still open at the end
     // of the frame is written as it stands (the prompt must show at once).
+    // Output that arrives while a prompt waits for input goes on a line of its own, and when it
+    // ends with a line break the prompt is shown again below it, as a CLI would.
     push(text) {
+      const prompt = this.prompt;
+      this.prompt = null;
+      if (prompt !== null && this.line === prompt && text) {
+        let out = this.push((/^[\r\n]/.test(text) ? '' : '\r\n') + text);
+        if (this.col === 0 && !this.carry) {
+          out += this.push(prompt);
+          this.prompt = prompt;
+        }
+        return out;
+      }
       const s = this.carry + text;
       this.carry = '';
       const cols = this.cols;
@@ -92,7 +108,7 @@
     // Text the page writes itself (the echo of a typed line, a status line) moves the column.
     wrote(text) {
       for (const ch of text) {
-        if (ch === '\r' || ch === '\n') { this.col = 0; this.line = ''; } else if (ch >= ' ') this.col = Math.min(this.cols, this.col + 1);
+        if (ch === '\r' || ch === '\n') { this.col = 0; this.line = ''; this.prompt = null; } else if (ch >= ' ') this.col = Math.min(this.cols, this.col + 1);
       }
     }
   }
