@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   }
   std::mt19937 rng(12345);
   const std::uint8_t interesting[] = {255, 254, 253, 252, 251, 250, 240, 24, 31, 86, 201, 0, '\r', '\n', 8, 127, 27, '[', 0xC3, 0xA9};
-  for (int round = 0; round < 20000; ++round) {
+  for (int round = 0; round < 10000; ++round) {
     std::vector<std::uint8_t> d(rng() % 2048);
     for (auto& b : d) b = rng() % 3 ? interesting[rng() % sizeof interesting] : static_cast<std::uint8_t>(rng());
     LLVMFuzzerTestOneInput(d.data(), d.size());

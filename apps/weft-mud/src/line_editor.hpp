@@ -15,7 +15,7 @@ namespace mud {
 
 class line_editor {
  public:
-  static constexpr std::size_t max_queued = 32;
+  static constexpr std::size_t max_queued = 1024;
   explicit line_editor(std::size_t max_line = 512) : max_line_(max_line) {}
 
   void feed(std::string_view data);

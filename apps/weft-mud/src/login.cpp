@@ -99,14 +99,21 @@ player* create(game& g, session& s, const std::string& name) {
       s.kick("Goodbye.");
       return nullptr;
     }
-    auto pw1 = ask_hidden(g, s, "Choose a password (6 to 64 characters): ");
-    if (!pw1) return nullptr;
+    // Echo stays off across both questions: toggling it between them races the client.
+    s.set_echo(false);
+    auto pw1 = ask(g, s, "Choose a password (6 to 64 characters): ");
+    s.write("\n");
+    std::optional<std::string> pw2;
+    if (pw1 && pw1->size() >= 6 && pw1->size() <= 64) {
+      pw2 = ask(g, s, "Type it again: ");
+      s.write("\n");
+    }
+    s.set_echo(true);
+    if (!pw1 || (pw1->size() >= 6 && pw1->size() <= 64 && !pw2)) return nullptr;
     if (pw1->size() < 6 || pw1->size() > 64) {
       s.line("A password needs 6 to 64 characters.");
       continue;
     }
-    auto pw2 = ask_hidden(g, s, "Type it again: ");
-    if (!pw2) return nullptr;
     if (*pw1 != *pw2) {
       s.line("The two passwords differ. Again, please.");
       continue;

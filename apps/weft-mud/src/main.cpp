@@ -26,7 +26,15 @@ namespace {
 
 int signal_fd = -1;  // write end of the self-pipe (a socketpair, so a tasklet can recv it)
 
+volatile sig_atomic_t signals_seen = 0;
+
+// The graceful path runs in a tasklet; a second Ctrl-C, or a shutdown still running after
+// 20 s (SIGALRM's default action), ends the process the hard way. Committed state is safe
+// either way.
 void on_signal(int sig) {
+  if (signals_seen) ::_exit(1);
+  signals_seen = 1;
+  ::alarm(20);
   char c = static_cast<char>(sig);
   [[maybe_unused]] auto n = ::write(signal_fd, &c, 1);
 }
@@ -131,7 +139,9 @@ int main(int argc, char** argv) {
     the_web = web.get();
   }
 
-  auto [sig_read, sig_write] = net::socket::pair();
+  auto sig_pair = net::socket::pair();
+  net::socket& sig_read = sig_pair.first;
+  net::socket& sig_write = sig_pair.second;
   signal_fd = sig_write.native_handle();
   ::signal(SIGINT, on_signal);
   ::signal(SIGTERM, on_signal);

@@ -131,6 +131,7 @@ void telnet_session::set_echo(bool visible) {
     emit_raw(telnet::negotiate(WILL, OPT_ECHO));
   } else if (visible && ours_[OPT_ECHO] != 0) {
     ours_[OPT_ECHO] = 0;
+    wont_unacked_[OPT_ECHO] = true;
     emit_raw(telnet::negotiate(WONT, OPT_ECHO));
   }
 }
@@ -264,7 +265,9 @@ void telnet_session::on_negotiate(std::uint8_t verb, std::uint8_t opt) {
       }
       break;
     case DONT:
-      if (ours_[opt] == 1) {
+      if (wont_unacked_[opt]) {
+        wont_unacked_[opt] = false;
+      } else if (ours_[opt] == 1) {
         ours_[opt] = 0;
         if (opt != OPT_ECHO) --unanswered_;
       } else if (ours_[opt] == 2) {

@@ -86,6 +86,9 @@ class telnet_session final : public session, private telnet::handler {
   // Option state per side: 0 off, 1 we asked, 2 on.
   std::uint8_t ours_[256] = {};
   std::uint8_t his_[256] = {};
+  // We sent WONT and the client's DONT acknowledging it is still due: that DONT must not be
+  // taken as a refusal of a WILL sent after it (password prompts toggle ECHO quickly).
+  bool wont_unacked_[256] = {};
   int unanswered_ = 0;
   int ttype_answers_ = 0;
   bool ttype_busy_ = false;
