@@ -1,7 +1,8 @@
 // weft-mud in a real browser: starts the weft-mud binary on loopback, opens its page in headless
 // Chromium (playwright-core), creates an account, moves, edits a line with the cursor keys,
 // Backspace and Delete before sending it, uses history and Tab, drops the connection and checks
-// that the page resumes the same session, then logs in again at a phone-sized viewport.
+// that the page resumes the same session, then logs in again at a phone-sized viewport, and
+// finally stops and restarts the server under the page.
 // Screenshots go to the output directory.
 //
 // Usage: node mud_browser_test.js --binary build/apps/weft-mud/weft-mud --out <dir>
@@ -55,11 +56,8 @@ function get(url) {
   });
 }
 
-async function startServer() {
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-mud-e2e-'));
-  const telnetPort = await freePort();
-  const httpPort = await freePort();
-  const log = fs.openSync(path.join(out, 'mud_browser_server.log'), 'w');
+async function startServer(data, telnetPort, httpPort, logName) {
+  const log = fs.openSync(path.join(out, logName), 'w');
   const child = spawn(binary, ['--telnet-port', String(telnetPort), '--http-port', String(httpPort),
     '--data', data, '--bind', '127.0.0.1'], { stdio: ['ignore', log, log] });
   let exited = null;
@@ -67,7 +65,7 @@ async function startServer() {
   const base = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + TIMEOUT;
   for (;;) {
-    if (exited) fail(`weft-mud ${exited} before serving (see ${path.join(out, 'mud_browser_server.log')})`);
+    if (exited) fail(`weft-mud ${exited} before serving (see ${path.join(out, logName)})`);
     try {
       const r = await get(base + '/');
       if (r.status === 200) break;
@@ -75,7 +73,17 @@ async function startServer() {
     if (Date.now() > deadline) fail('weft-mud did not answer HTTP within 15 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { child, base, data };
+  const done = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
+  return { child, base, done };
+}
+
+// SIGTERM, then the exit status (or 'SIGKILL' when it took longer than 10 s).
+async function stopServer(server) {
+  server.child.kill('SIGTERM');
+  const t = setTimeout(() => server.child.kill('SIGKILL'), 10000);
+  const code = await server.done;
+  clearTimeout(t);
+  return code;
 }
 
 // The page's screen as text, from xterm's buffer.
@@ -272,14 +280,28 @@ async function phone(browser, base, name, password) {
   assert.ok(lines.every((l) => l.length <= geo.cols), 'no line is wider than the window');
   await page.screenshot({ path: path.join(out, 'weft-mud-terminal-phone.png') });
   assert.deepEqual(errors, [], 'no script errors on the page');
-  await ctx.close();
+  return { ctx, page };
 }
+
+// The colour index of the first cell of the last line containing `text`.
+const colourOf = (page, text) => page.evaluate((t) => {
+  const b = window.weft.term.buffer.active;
+  for (let i = b.length - 1; i >= 0; i--) {
+    const line = b.getLine(i);
+    const x = line.translateToString(true).indexOf(t);
+    if (x >= 0) { const c = line.getCell(x); return c.isFgPalette() ? c.getFgColor() : -1; }
+  }
+  return null;
+}, text);
 
 (async () => {
   fs.mkdirSync(out, { recursive: true });
-  const { child, base, data } = await startServer();
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-mud-e2e-'));
+  const ports = [await freePort(), await freePort()];
+  let server = await startServer(data, ...ports, 'mud_browser_server.log');
+  const base = server.base;
   let browser;
-  const timer = setTimeout(() => { console.error('FAIL: timed out'); child.kill('SIGKILL'); process.exit(1); }, 120000);
+  const timer = setTimeout(() => { console.error('FAIL: timed out'); server.child.kill('SIGKILL'); process.exit(1); }, 150000);
   try {
     // The page and its assets come from the server itself (no CDN).
     for (const [file, type] of [['/', 'text/html'], ['/term.js', 'text/javascript'], ['/xterm.js', 'text/javascript'],
@@ -293,16 +315,24 @@ async function phone(browser, base, name, password) {
     const password = 'sesame-' + process.pid;
     await desktop(browser, base, name, password);
     console.log('ok desktop: account, move, line editing, history, Tab, split, resume with missed output, drag, resize');
-    await phone(browser, base, name, password);
+    const { page } = await phone(browser, base, name, password);
     console.log('ok phone: login, narrow window, look');
+
+    // The server goes away: the page says so in orange (ANSI yellow = the orange pen), and when
+    // the server is back it reconnects by itself (the restarted server knows no session: login).
+    assert.equal(await stopServer(server), 0, 'weft-mud exits 0 after SIGTERM');
+    await waitScreen(page, /connection lost/, 'the lost-connection notice when the server stops');
+    assert.equal(await colourOf(page, 'weft-mud: connection lost'), 3, 'the notice is orange');
+    server = await startServer(data, ...ports, 'mud_browser_server_restarted.log');
+    await waitScreen(page, /reconnected[^]*name/, 'reconnecting by itself to the restarted server');
+    console.log('ok server restart: notice in orange, reconnected by itself');
   } catch (e) {
     console.error('FAIL:', e && e.stack || e);
     process.exitCode = 1;
   } finally {
     clearTimeout(timer);
     if (browser) await browser.close();
-    child.kill('SIGTERM');
-    await new Promise((r) => { const t = setTimeout(() => { child.kill('SIGKILL'); r(); }, 5000); child.on('exit', () => { clearTimeout(t); r(); }); });
+    await stopServer(server);
     fs.rmSync(data, { recursive: true, force: true });
   }
 })();
