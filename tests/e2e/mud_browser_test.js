@@ -228,6 +228,14 @@ async function desktop(browser, base, name, password) {
   await page.evaluate(() => window.weft.release());
   await waitScreen(page, /reconnected/, 'the reconnected notice');
   await waitScreen(page, /Visitor shouts.*psst/, 'the output missed while away, replayed on resume');
+
+  // Tab completes a name the page has seen; Ctrl-X erases the line.
+  await page.keyboard.type('tell vis');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => window.weft.editor.text), 'tell Visitor ', 'Tab completes a name');
+  await page.keyboard.press('Control+x');
+  assert.equal(await page.evaluate(() => window.weft.editor.text), '', 'Ctrl-X erases the line');
+  assert.ok(!/tell Vis/.test(await lastLine(page).then((l) => l.text)), 'the erased line is gone from the screen');
   await page.waitForTimeout(300);
   const afterDrop = await screen(page);
   assert.ok(!/By what name/.test(afterDrop.split('reconnected')[1] || ''), 'resumed: no new login after reconnecting');
