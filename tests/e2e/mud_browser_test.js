@@ -23,19 +23,24 @@ const out = path.resolve(args.out || '.');
 const chromiumPath = args.chromium || '/usr/bin/chromium';
 const TIMEOUT = 15000;
 
-function fail(msg) {
+// Before anything runs: say what is missing and stop.
+function die(msg) {
   console.error('FAIL: ' + msg);
   process.exit(1);
 }
-if (!binary || !fs.existsSync(binary)) fail(`weft-mud binary not found: ${binary} (build the weft-mud target first)`);
+// While the server runs: the error reaches the main flow, which stops the server and the browser.
+function fail(msg) {
+  throw new Error(msg);
+}
+if (!binary || !fs.existsSync(binary)) die(`weft-mud binary not found: ${binary} (build the weft-mud target first)`);
 if (args.web && !fs.existsSync(path.join(args.web, 'index.html')))
-  fail(`the page is not in ${args.web}: build the weft_mud_web target (cmake/weft_mud_web.cmake)`);
-if (!fs.existsSync(chromiumPath)) fail(`chromium not found at ${chromiumPath} (apt-get install chromium, or make deps)`);
+  die(`the page is not in ${args.web}: build the weft_mud_web target (cmake/weft_mud_web.cmake)`);
+if (!fs.existsSync(chromiumPath)) die(`chromium not found at ${chromiumPath} (apt-get install chromium, or make deps)`);
 let chromium;
 try {
   ({ chromium } = require('playwright-core'));
 } catch (e) {
-  fail('playwright-core is missing: run `npm ci` at the repository root (make deps)');
+  die('playwright-core is missing: run `npm ci` at the repository root (make deps)');
 }
 
 function freePort() {
@@ -65,12 +70,12 @@ async function startServer(data, telnetPort, httpPort, logName) {
   const base = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + TIMEOUT;
   for (;;) {
-    if (exited) fail(`weft-mud ${exited} before serving (see ${path.join(out, logName)})`);
+    if (exited) die(`weft-mud ${exited} before serving (see ${path.join(out, logName)})`);
     try {
       const r = await get(base + '/');
       if (r.status === 200) break;
     } catch (e) { /* not listening yet */ }
-    if (Date.now() > deadline) fail('weft-mud did not answer HTTP within 15 s');
+    if (Date.now() > deadline) { child.kill('SIGKILL'); die('weft-mud did not answer HTTP within 15 s'); }
     await new Promise((r) => setTimeout(r, 100));
   }
   const done = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
@@ -235,7 +240,8 @@ async function desktop(browser, base, name, password) {
   assert.equal(await page.evaluate(() => window.weft.editor.text), 'tell Visitor ', 'Tab completes a name');
   await page.keyboard.press('Control+x');
   assert.equal(await page.evaluate(() => window.weft.editor.text), '', 'Ctrl-X erases the line');
-  assert.ok(!/tell Vis/.test(await lastLine(page).then((l) => l.text)), 'the erased line is gone from the screen');
+  await page.waitForFunction(() => !/tell Vis/.test(window.weft.screen().split('\n').pop()), null, { timeout: TIMEOUT })
+    .catch(async () => fail(`the erased line stays on the screen:\n${await screen(page)}`));
   await page.waitForTimeout(300);
   const afterDrop = await screen(page);
   assert.ok(!/By what name/.test(afterDrop.split('reconnected')[1] || ''), 'resumed: no new login after reconnecting');
