@@ -463,7 +463,7 @@ TEST(CoreLost, DestroyingAChannelAfterAnotherCaseWonLeavesTheSelectAlone) {
 // Two threads' main tasklets play ping-pong: each blocks while the other is about to
 // answer, so neither may ever be told it is deadlocked.
 TEST(CoreLost, PingPongBetweenTwoThreadsIsNeverADeadlock) {
-  const int rounds = env_count("WEFT_LOST_ROUNDS", 20000);
+  const int rounds = env_count("WEFT_LOST_ROUNDS", 10000);
   weft::channel<int> ping, pong;
   std::atomic<int> deadlocks{0};
   std::thread b([&] {
