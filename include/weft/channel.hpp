@@ -72,17 +72,33 @@ class channel {
       : cap_(capacity), buf_(capacity ? new detail::payload<T>[capacity] : nullptr) {}
   channel(const channel&) = delete;
   channel& operator=(const channel&) = delete;
-  // Tasklets still blocked on the channel are woken with channel_closed.
+  // Tasklets still blocked on the channel, select cases included, are woken with
+  // channel_closed.
   ~channel() {
     detail::lock_guard g(lock_);
-    while (detail::waiter* w = pop(senders_)) finish_closed(g, w);
-    while (detail::waiter* w = pop(receivers_)) finish_closed(g, w);
+    for (detail::wait_queue* q : {&senders_, &receivers_}) {
+      while (detail::waiter* w = q->pop_front()) {
+        detail::wake_token tok;
+        bool mine = detail::claim(w);
+        if (mine) {
+          w->result = detail::wait_closed;
+          tok = detail::prepare_wake(w);
+        }
+        // Last: once marked, the select may free the node.
+        if (w->sel) w->owner_gone.store(true, std::memory_order_release);
+        if (!mine) continue;
+        g.unlock();
+        detail::wake(tok, detail::wake_mode::append);
+        g.relock();
+      }
+    }
   }
 
   // Blocks until a receiver takes the value (or, buffered, until there is room). Throws
   // channel_closed if the channel is closing, deadlock_error if nothing could ever receive
   // it. A kill before a receiver took the value unwinds from here with the value not
-  // delivered; a kill after it was taken lets send() return and lands at the next switch.
+  // delivered; a kill after it was taken lets send() return and lands at the next switch
+  // point (docs/scheduler.md, "A kill and an operation that completed").
   void send(T v) {
     report(true);
     send_value(std::move(v), detail::forever);
@@ -126,7 +142,8 @@ class channel {
 
   // Blocks until a value arrives. Throws what a sender sent with send_exception,
   // channel_closed once the channel is closed and drained, deadlock_error if nothing could
-  // ever send; a kill meanwhile unwinds from here.
+  // ever send; a kill before a value was handed over unwinds from here, a kill after it
+  // lets receive() return the value and lands at the next switch point.
   T receive() {
     report(false);
     return receive_value(detail::forever);

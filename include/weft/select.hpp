@@ -7,9 +7,10 @@
 //     case 1: ... w was sent
 //   }
 //
-// Invariants: a select's waiters live in heap memory owned by the call (never on a dense
-// stack); the first case whose partner arrives claims the select_record, and every other
-// case's waiter is unlinked before select returns or unwinds.
+// Invariants: a select's waiters, its record and its payload slots live in heap memory owned
+// by the call (never on a dense stack); the first case whose partner arrives claims the
+// select_record, and every other case's waiter is unlinked before select returns or unwinds,
+// except from a channel that was destroyed meanwhile (it unlinked and marked them).
 #pragma once
 
 #include <algorithm>
@@ -183,7 +184,7 @@ int select_impl(deadline until, bool may_block, C&... cases) {
   struct multi_lock {
     biased_lock** b;
     biased_lock** e;
-    bool taken[n] = {};
+    std::array<bool, n> taken = {};
     bool held = false;
     void lock() {
       for (auto** p = b; p != e; ++p) taken[p - b] = (*p)->lock();
@@ -216,9 +217,15 @@ int select_impl(deadline until, bool may_block, C&... cases) {
     }
   }
 
-  auto rec = std::make_unique<select_record>();
-  std::tuple<typename case_payload<C>::type...> slots;
-  auto nodes = std::make_unique<waiter[]>(n);
+  // Everything a partner may touch while this tasklet is switched out lives on the heap:
+  // on a dense stack, this frame is elsewhere (or overwritten) until the tasklet resumes.
+  struct state {
+    select_record rec;
+    waiter nodes[n];
+    std::tuple<typename case_payload<C>::type...> slots;
+  };
+  auto st = std::make_unique<state>();
+  waiter* nodes = st->nodes;
   tasklet_impl* self = nullptr;
   std::uint32_t seq = 0;
   current_wait_identity(&self, &seq);
@@ -228,37 +235,46 @@ int select_impl(deadline until, bool may_block, C&... cases) {
       waiter& w = nodes[i];
       w.task = self;
       w.seq = seq;
-      w.sel = rec.get();
+      w.sel = &st->rec;
       w.index = static_cast<int>(i);
       select_access::enqueue(c, &w, &slot);
       ++i;
     };
-    std::apply([&](auto&... s) { (setup(cases, s), ...); }, slots);
+    std::apply([&](auto&... s) { (setup(cases, s), ...); }, st->slots);
   }
   struct cleanup {
-    multi_lock& ml;
+    const std::array<biased_lock*, n>& locks;
     std::tuple<C&...> cs;
     waiter* nodes;
+    // Unlinks every case still queued. A channel destroyed meanwhile has unlinked its
+    // cases and marked them: its lock is gone too, so it is left out.
     ~cleanup() {
+      std::array<biased_lock*, n> live{};
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (!nodes[i].owner_gone.load(std::memory_order_acquire)) live[k++] = locks[i];
+      std::sort(live.begin(), live.begin() + k);
+      multi_lock ml{live.data(), std::unique(live.begin(), live.begin() + k)};
       ml.lock();
       std::size_t i = 0;
-      std::apply([&](auto&... c) { ((select_access::unlink(c, &nodes[i]), ++i), ...); }, cs);
+      auto one = [&](auto& c) {
+        if (!nodes[i].owner_gone.load(std::memory_order_acquire)) select_access::unlink(c, &nodes[i]);
+        ++i;
+      };
+      std::apply([&](auto&... c) { (one(c), ...); }, cs);
       ml.unlock();
     }
-  } tidy{ml, std::tuple<C&...>(cases...), nodes.get()};
+  } tidy{locks, std::tuple<C&...>(cases...), nodes};
 
-  // A dummy guard whose unlock releases every channel lock.
-  struct select_cancel_ctx {
-    select_record* rec;
-  } ctx{rec.get()};
+  // A dummy guard: the channel locks are released just before blocking.
   static constexpr wait_kind select_kind{&cancel_select, "select", 0};
   lock_guard g = [&]() -> lock_guard {
     static thread_local biased_lock none;
     return lock_guard(none);
   }();
   ml.unlock();
-  wake_reason why = block(g, select_kind, &ctx, until);
-  int fired = rec->fired.load(std::memory_order_acquire);
+  wake_reason why = block(g, select_kind, &st->rec, until);
+  int fired = st->rec.fired.load(std::memory_order_acquire);
   if (why == wake_reason::timed_out || fired < 0) return -1;
   {
     std::size_t i = 0;
@@ -266,7 +282,7 @@ int select_impl(deadline until, bool may_block, C&... cases) {
       if (static_cast<int>(i) == fired) select_access::finish(c, &nodes[i], &slot);
       ++i;
     };
-    std::apply([&](auto&... s) { (fin(cases, s), ...); }, slots);
+    std::apply([&](auto&... s) { (fin(cases, s), ...); }, st->slots);
   }
   return fired;
 }

@@ -63,6 +63,7 @@ class worker_pool {
         --idle_;
         if (!woke) {
           --threads_;
+          unregister_helper_thread();
           return;
         }
       }

@@ -12,11 +12,7 @@ void current_wait_identity(tasklet_impl** task, std::uint32_t* seq) {
 
 // A timeout or kill withdraws the whole select, unless a case already won.
 bool cancel_select(void* owner, waiter*) noexcept {
-  struct ctx_t {
-    select_record* rec;
-  };
-  auto* ctx = static_cast<ctx_t*>(owner);
-  return ctx->rec->claim(select_record::cancelled);
+  return static_cast<select_record*>(owner)->claim(select_record::cancelled);
 }
 
 tasklet tasklet_of(waiter* w) { return tasklet(w->task); }

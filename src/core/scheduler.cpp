@@ -56,9 +56,14 @@ constinit thread_local scheduler_impl* tls_scheduler __attribute__((tls_model("i
 namespace {
 
 thread_local std::unique_ptr<scheduler_impl> t_scheduler_owner;
+// Set when this thread's scheduler has been destroyed (thread exit). Trivially destructible,
+// so it is still valid in the destructors that run after that one.
+constinit thread_local bool t_scheduler_gone = false;
 
-std::mutex g_registry_mu;
-std::vector<scheduler_impl*> g_registry;
+// Never destroyed: channels and mutexes with static storage duration are destroyed after
+// this file's statics would be, and they still reach the registry (post, create_scheduler).
+std::mutex& g_registry_mu = *new std::mutex;
+std::vector<scheduler_impl*>& g_registry = *new std::vector<scheduler_impl*>;
 int g_parked = 0;  // schedulers waiting only for other threads (guarded by g_registry_mu)
 std::atomic<int> g_external_holds{0};
 std::atomic<int> g_helper_threads{0};
@@ -176,6 +181,14 @@ void release(tasklet_impl* t) noexcept {
 
 scheduler_impl& create_scheduler() {
   if (tls_scheduler) return *tls_scheduler;
+  if (t_scheduler_gone) {
+    // The thread is ending (a static or thread_local destructor uses a channel or a mutex):
+    // nothing would destroy a new scheduler, so this one is never destroyed. It stays
+    // reachable from the registry, and it never takes a lock's bias (see lock_slow).
+    auto* s = new scheduler_impl;
+    s->afterlife_ = true;
+    return *s;
+  }
   t_scheduler_owner = std::make_unique<scheduler_impl>();
   return *tls_scheduler;
 }
@@ -262,6 +275,7 @@ scheduler_impl::~scheduler_impl() {
   for (tasklet_impl* t : spare_) ::operator delete(t);
   spare_.clear();
   tls_scheduler = nullptr;
+  t_scheduler_gone = true;
   main_->state = tstate::dead;
   release(main_);
   release_signal_stack();
@@ -434,10 +448,12 @@ void scheduler_impl::switcher_entry(transfer t) {
 
 void scheduler_impl::after_resume() { after_resume_fast(this); }
 
-WEFT_HOT void yield_fast(scheduler_impl* s);
+// raise = false: the caller just completed an operation, so a pending exception waits for
+// the next switch point.
+WEFT_HOT void yield_fast(scheduler_impl* s, bool raise = true);
 void scheduler_impl::yield() { yield_fast(this); }
 
-WEFT_HOT void yield_fast(scheduler_impl* s) {
+WEFT_HOT void yield_fast(scheduler_impl* s, bool raise) {
   if (s->has_remote_.load(std::memory_order_relaxed)) [[unlikely]] s->drain_remote();
   if (--s->poll_countdown_ == 0) [[unlikely]] {
     // Fairness: tasklets that keep yielding must not starve timers and sockets.
@@ -450,13 +466,13 @@ WEFT_HOT void yield_fast(scheduler_impl* s) {
     s->check_budget();
     if (cur->state == tstate::paused) {
       s->leave_and_switch(false);
-      after_resume_fast(s);
+      if (raise) after_resume_fast(s);
       return;
     }
   }
   tasklet_impl* next = cur->rq_next;
   if (next != cur) switch_fast(s, next);
-  after_resume_fast(s);
+  if (raise) after_resume_fast(s);
 }
 
 void scheduler_impl::leave_and_switch(bool finishing) {
@@ -534,6 +550,10 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
     {
       const int threads = process_threads();  // file I/O: not under the global mutex
       std::unique_lock<std::mutex> l(g_registry_mu);
+      // Another thread posts under this mutex. Something posted since the drain above (a
+      // wake from a thread that has parked since) must be handled, not counted as stuck;
+      // and a thread must not park (and be counted as stuck) with work already posted.
+      if (has_remote_.load(std::memory_order_acquire)) continue;
       int others = threads - 1 - g_helper_threads.load() - g_parked;
       if (others > 0) {
         ++g_parked;
@@ -574,9 +594,15 @@ WEFT_HOT wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kin
   tasklet_impl* cur = s->current_;
   if (cur->block_trap || cur->pending || cur->atomic) [[unlikely]] {
     // Withdraw the waiter the caller queued, then raise: a block_trap, an atomic scope, or
-    // an exception thrown at us after our previous wait had already completed.
+    // an exception thrown at us after our previous wait had already completed. A partner on
+    // another thread may complete the wait between the unlock and the withdrawal: the
+    // operation then completed and returns its result, and the exception waits for the next
+    // switch point. Its wake-up is already posted with this wait's sequence: make it stale.
     g.unlock();
-    if (kind.cancel) kind.cancel(owner, &cur->own);
+    if (kind.cancel && !kind.cancel(owner, &cur->own)) {
+      ++cur->wait_seq;
+      return wake_reason::signaled;
+    }
     if (cur->pending) raise_pending(cur);
     if (cur->atomic) throw_in_atomic(kind.what);
     throw scheduler_error("this tasklet does not like to be blocked (block_trap is set)");
@@ -661,7 +687,7 @@ void scheduler_impl::idle_wait(int timeout_ms) {
 
 void scheduler_impl::post(remote_op op) {
   std::lock_guard<std::mutex> reg(g_registry_mu);
-  if (!registered(this)) {  // the thread has exited
+  if (!registered(this) || afterlife_) {  // the thread has exited, or is exiting
     if (op.kind == remote_op::revoke) {
       op.lock->revoke_bias();
       op.done->store(true, std::memory_order_release);
@@ -1037,11 +1063,10 @@ void wake(const wake_token& tok, wake_mode mode) {
     if (t->timer.armed()) s.timers_.disarm(&t->timer);
     s.make_runnable_next(t);
     switch_fast(&s, t);
-    after_resume_fast(&s);
-    return;
+    return;  // the handoff completed: a kill meanwhile lands at the next switch point
   }
   s.end_wait(t, wake_reason::signaled);
-  if (mode == wake_mode::append_and_yield && cur_runs) yield_fast(&s);
+  if (mode == wake_mode::append_and_yield && cur_runs) yield_fast(&s, false);
 }
 
 void check_may_block() {
@@ -1064,6 +1089,12 @@ bool biased_lock::lock_slow() {
     scheduler_impl* o = owner_.load(std::memory_order_acquire);
     if (o == me) return false;
     if (o == nullptr) {
+      // A scheduler made after its thread's own was destroyed could never answer a
+      // revocation: it makes the lock shared instead of taking the bias.
+      if (me->afterlife_) {
+        owner_.compare_exchange_strong(o, shared_mark(), std::memory_order_acq_rel);
+        continue;
+      }
       if (owner_.compare_exchange_strong(o, me, std::memory_order_acq_rel)) return false;
       continue;
     }
@@ -1092,6 +1123,7 @@ external_wakeup_hold::~external_wakeup_hold() {
   g_external_holds.fetch_sub(1, std::memory_order_acq_rel);
 }
 void register_helper_thread() noexcept { g_helper_threads.fetch_add(1); }
+void unregister_helper_thread() noexcept { g_helper_threads.fetch_sub(1); }
 
 }  // namespace weft::detail
 

@@ -154,6 +154,7 @@ struct scheduler_impl {
   std::atomic<bool> sleeping_{false};
   std::atomic<bool> dump_requested_{false};
   bool parked_ = false;  // guarded by the global registry mutex
+  bool afterlife_ = false;  // made after this thread's scheduler was destroyed; immutable
 };
 
 inline frame_guard::~frame_guard() { s->pop_frame(f); }

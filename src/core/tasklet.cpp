@@ -144,7 +144,10 @@ void tasklet::switch_to() {
 }
 
 void tasklet::kill(bool pending) {
-  if (!impl_ || impl_->state == tstate::dead) return;
+  if (!impl_) return;
+  // Only the owner thread may read the state; another thread posts the kill, and the
+  // owner ignores it if the tasklet has finished by then.
+  if (impl_->sched == detail::tls_scheduler && impl_->state == tstate::dead) return;
   throw_exception(std::make_exception_ptr(tasklet_exit{}), pending);
 }
 

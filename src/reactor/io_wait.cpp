@@ -38,7 +38,7 @@ io_status wait_io(int fd, io_event ev, io_deadline until) {
   w.index = fd;
   w.slot = reinterpret_cast<void*>(static_cast<std::uintptr_t>(ev));
   w.result = static_cast<std::uint8_t>(io_status::ready);
-  r.watch(fd, ev, &w);
+  if (!r.watch(fd, ev, &w)) return io_status::ready;
   static constexpr wait_kind readable_kind{&cancel_io, "fd readable", 0};
   static constexpr wait_kind writable_kind{&cancel_io, "fd writable", 0};
   lock_guard g(s.local_lock_);
@@ -56,7 +56,9 @@ bool io_ready_now(int fd, io_event ev) noexcept {
 }
 
 void io_watch(int fd, io_event ev, waiter* w) {
-  this_scheduler().io().watch(fd, ev, w);
+  // A select tries an fd with poll(2) before queueing it, and poll reports an fd epoll
+  // cannot watch (a regular file) ready, so such an fd never gets here.
+  (void)this_scheduler().io().watch(fd, ev, w);
 }
 
 void io_unwatch(int fd, io_event ev, waiter* w) noexcept {

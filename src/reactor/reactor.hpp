@@ -2,7 +2,9 @@
 //
 // The backend contract. A backend (reactor_epoll.cpp today) implements exactly:
 //   reactor(), ~reactor()            own the kernel object and a cross-thread wake-up
-//   watch(fd, ev, w)                 w's tasklet waits for ev on fd (it then blocks)
+//   watch(fd, ev, w)                 w's tasklet waits for ev on fd (it then blocks); false
+//                                    if the fd cannot be watched and is always ready (a
+//                                    regular file): w is not queued
 //   unwatch(fd, ev, w)               forget that wait (timeout, kill); w may be unqueued
 //   poll(timeout_ms, on_ready, ctx)  wait up to timeout_ms (-1: no limit, 0: just look) and
 //                                    hand every completed wait to on_ready
@@ -43,7 +45,7 @@ class reactor {
   // waited): the caller should retry its syscall instead of blocking. The readiness is
   // consumed.
   bool take_ready(int fd, io_event ev) noexcept;
-  void watch(int fd, io_event ev, waiter* w);
+  [[nodiscard]] bool watch(int fd, io_event ev, waiter* w);
   void unwatch(int fd, io_event ev, waiter* w) noexcept;
   int poll(int timeout_ms, ready_fn on_ready, void* ctx);
   void closing(int fd, ready_fn on_ready, void* ctx) noexcept;
@@ -61,6 +63,7 @@ class reactor {
     bool read_ready = false;
     bool write_ready = false;
     bool hangup = false;  // the peer closed or the fd failed; sticky until closing()
+    bool unwatchable = false;  // epoll refused it (EPERM): always ready, until closing()
   };
   fd_entry& entry(int fd);
   void dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ctx);

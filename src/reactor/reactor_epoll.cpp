@@ -56,26 +56,27 @@ bool reactor::take_ready(int fd, io_event ev) noexcept {
   return true;
 }
 
-void reactor::watch(int fd, io_event ev, waiter* w) {
+bool reactor::watch(int fd, io_event ev, waiter* w) {
   fd_entry& e = entry(fd);
+  if (e.unwatchable) return false;
   if (!e.registered) {
     epoll_event pe{};
     pe.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     pe.data.u64 = static_cast<std::uint64_t>(fd);
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pe) != 0) {
-      if (errno != EEXIST) {
-        // Regular files and other fds epoll refuses are always ready: complete at once.
-        if (errno == EPERM) {
-          (ev == io_event::readable ? e.read_ready : e.write_ready) = true;
-        } else {
-          throw std::system_error(errno, std::generic_category(), "weft: epoll_ctl(ADD)");
-        }
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pe) != 0 && errno != EEXIST) {
+      // Regular files and other fds epoll refuses are always ready: the wait completes at
+      // once, this time and every later time until closing().
+      if (errno == EPERM) {
+        e.unwatchable = true;
+        return false;
       }
+      throw std::system_error(errno, std::generic_category(), "weft: epoll_ctl(ADD)");
     }
     e.registered = true;
   }
   (ev == io_event::readable ? e.readers : e.writers).push_back(w);
   ++waiting_;
+  return true;
 }
 
 void reactor::unwatch(int fd, io_event ev, waiter* w) noexcept {
@@ -129,7 +130,7 @@ void reactor::closing(int fd, ready_fn on_ready, void* ctx) noexcept {
   fd_entry& e = fds_[static_cast<std::size_t>(fd)];
   if (e.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
   e.registered = false;
-  e.read_ready = e.write_ready = e.hangup = false;
+  e.read_ready = e.write_ready = e.hangup = e.unwatchable = false;
   for (wait_queue* q : {&e.readers, &e.writers}) {
     while (waiter* w = q->pop_front()) {
       --waiting_;

@@ -2,7 +2,8 @@
 // stuck CI: a helper thread watches each test; past the limit it sends SIGQUIT (the main
 // thread's scheduler then prints dump_tasklets() at its next switch point or wake-up) and,
 // if the test still has not finished, aborts the binary. WEFT_TEST_WATCHDOG_SECONDS sets the
-// limit (default 90 s, below CTest's 120 s per test).
+// limit (default 90 s, below CTest's 120 s per test). The thread is stopped and joined when
+// the test program ends, before gtest deletes the listener it reads.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -25,8 +27,11 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
     const char* env = std::getenv("WEFT_TEST_WATCHDOG_SECONDS");
     limit_ = env ? std::atoi(env) : 90;
     weft::dump_tasklets_on_sigquit();
-    std::thread([this] { watch(); }).detach();
+    thread_ = std::thread([this] { watch(); });
   }
+  void OnTestProgramEnd(const ::testing::UnitTest&) override { stop(); }
+  // A test that calls exit() (a death test's child) never reaches OnTestProgramEnd.
+  ~hang_watchdog() override { stop(); }
   void OnTestStart(const ::testing::TestInfo& info) override {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -42,11 +47,25 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
     using namespace std::chrono;
     return duration_cast<seconds>(steady_clock::now().time_since_epoch()).count();
   }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
   void watch() {
     weft::detail::register_helper_thread();  // not a thread that could feed a channel
     bool quit_sent = false;
     for (;;) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        if (wake_.wait_for(l, std::chrono::seconds(1), [this] { return stop_; })) {
+          weft::detail::unregister_helper_thread();
+          return;
+        }
+      }
       if (!running_.load()) {
         quit_sent = false;
         continue;
@@ -70,7 +89,10 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
   }
 
   int limit_ = 90;
+  std::thread thread_;
   std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;  // guarded by mu_
   std::string name_;
   std::atomic<long> started_{0};
   std::atomic<bool> running_{false};

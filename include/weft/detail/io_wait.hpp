@@ -56,5 +56,7 @@ class external_wakeup_hold {
 // Marks the calling OS thread as one of weft's own helper threads (a worker pool thread),
 // so the deadlock check does not count it as a thread that might still send to a channel.
 void register_helper_thread() noexcept;
+// The helper thread is about to exit: it no longer counts as one.
+void unregister_helper_thread() noexcept;
 
 }  // namespace weft::detail

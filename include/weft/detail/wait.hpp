@@ -103,6 +103,9 @@ struct waiter {
   void* slot = nullptr;           // owner-defined: value to send, or where to receive
   select_record* sel = nullptr;   // non-null for a select case
   int index = 0;                  // the select case index
+  // Select cases only: set (under the queue owner's lock) by a channel's destructor that
+  // unlinked this case, so the select never touches that channel again.
+  std::atomic<bool> owner_gone{false};
 };
 
 class wait_queue {
