@@ -144,6 +144,7 @@ void connection::serve_requests() {
     if (!read_head(first)) return;
     prepare_request();
     if (res_.finished()) {  // prepare_request answered an error
+      if (opt_.on_complete) opt_.on_complete(req_, res_);
       std::error_code ec;
       flush(ec);
       linger_close();
@@ -334,10 +335,13 @@ void connection::answer_error(int status, std::string_view text) {
   res_.reset();
   res_.head_ = false;
   req_.version_minor = 1;
+  req_.method = p_.method;  // as far as it was parsed, for on_complete's log
+  req_.target = p_.url;
   try {
     std::string body(text);
     body.push_back('\n');
     res_.send(status, body);
+    if (opt_.on_complete) opt_.on_complete(req_, res_);
     std::error_code ec;
     if (flush(ec)) linger_close();
   } catch (const std::system_error&) {

@@ -50,7 +50,7 @@ void parser::reset() {
   http_parser_init(&p_, kind_ == kind::request ? HTTP_REQUEST : HTTP_RESPONSE);
   p_.data = this;
   started_ = head_done_ = message_done_ = false;
-  keep_alive_ = upgrade_ = chunked_ = in_value_ = false;
+  keep_alive_ = upgrade_ = chunked_ = in_value_ = after_lf_ = false;
   content_length_.reset();
   header_bytes_ = head_bytes_ = 0;
   body_total_ = 0;
@@ -113,6 +113,18 @@ parser::step parser::feed(const char* data, std::size_t n) {
     if (!started_) return {0, parse_event::need_more};
     fail(400, "connection closed in the middle of a message");
     return {0, parse_event::error};
+  }
+  if (!had_head && kind_ == kind::request) {
+    // obs-fold: a header line starting with SP or HTAB continues the previous one.
+    // libhttp-parser joins such lines silently; RFC 9112 5.2 lets a server refuse them.
+    for (std::size_t i = 0; i < used; ++i) {
+      char ch = data[i];
+      if (after_lf_ && (ch == ' ' || ch == '\t')) {
+        fail(400, "folded field value");
+        return {used, parse_event::error};
+      }
+      after_lf_ = ch == '\n';
+    }
   }
   if (!head_done_) {
     head_bytes_ += used;
@@ -186,8 +198,12 @@ bool is_token(std::string_view s) {
 }  // namespace
 
 bool parser::check_framing() {
-  for (const auto& f : fields)
+  for (const auto& f : fields) {
     if (!is_token(f.first)) return fail(400, "bad field name"), false;
+    // obs-fold (a value continued on the next line) is refused, as RFC 9112 5.2 allows:
+    // a CR or LF kept in a value could split a response that echoes it.
+    if (f.second.find_first_of("\r\n") != std::string::npos) return fail(400, "folded field value"), false;
+  }
   // RFC 9112 6.1-6.3: a request whose length is ambiguous must be refused, never guessed.
   if (fields.count("content-length") > 1) return fail(400, "more than one Content-Length"), false;
   auto te = tokens(fields, "transfer-encoding");

@@ -93,6 +93,7 @@ class parser {
   bool started_ = false, head_done_ = false, message_done_ = false;
   bool keep_alive_ = false, upgrade_ = false, chunked_ = false;
   bool in_value_ = false;  // the last header callback was a value
+  bool after_lf_ = false;  // the last head byte seen was '\n' (obs-fold detection)
   std::optional<std::uint64_t> content_length_;
   std::size_t header_bytes_ = 0;
   std::size_t head_bytes_ = 0;  // bytes consumed before the head completed

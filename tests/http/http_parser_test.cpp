@@ -94,6 +94,11 @@ TEST(HttpParser, Limits) {
   EXPECT_EQ(parse_all("GET /" + std::string(99, 'a') + " HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n", 1, lim).error, 0);
 }
 
+TEST(HttpParser, RefusesFoldedValues) {
+  EXPECT_EQ(parse_all("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n").error, 400);
+  EXPECT_EQ(parse_all("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\n\r\n", 1).error, 400);
+}
+
 TEST(HttpParser, HostRules) {
   EXPECT_EQ(parse_all("GET / HTTP/1.1\r\n\r\n").error, 400);
   EXPECT_EQ(parse_all("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n").error, 400);

@@ -248,6 +248,7 @@ def run_all():
         ("no Host in HTTP/1.1", b"GET / HTTP/1.1\r\n\r\n", 400),
         ("two Host fields", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
         ("bad header name", b"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", 400),
+        ("folded field value", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400),
         ("bad Content-Length", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 12a\r\n\r\n", 400),
         ("negative Content-Length", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
         ("two Content-Lengths", b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
@@ -270,7 +271,7 @@ def run_all():
     for name, data, want in bad:
         out = raw(data)
         check("malformed: %s -> %d, closed" % (name, want), statuses(out) == [want] and b"Connection: close" in out, out[:300])
-    for name, data, want in bad[:6] + bad[8:10]:
+    for name, data, want in bad[:7] + bad[9:11]:
         out = raw(data, byte_by_byte=True)
         check("malformed byte by byte: %s -> %d" % (name, want), statuses(out) == [want], out[:300])
     out = raw(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"

@@ -136,7 +136,8 @@ def main():
         p.terminate()
         log = p.communicate(timeout=10)[1]
     check("log line per request", re.search(rb'127\.0\.0\.1:\d+ "GET /hello.txt HTTP/1.1" 200 12\n', log) is not None and
-          b'"GET /nope HTTP/1.1" 404' in log, log[-500:])
+          b'"GET /nope HTTP/1.1" 404' in log and
+          b'"GET /hello.txt%00.html HTTP/1.1" 400' in log, log[-500:])
 
     p, port = start(root, "--threads", "2")
     try:
