@@ -155,6 +155,8 @@ async function desktop(browser, base, name, password) {
   const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const foreign = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base + '/')) foreign.push(r.url()); });
   await page.goto(base + '/');
   await login(page, name, password);
   const geo = await page.evaluate(() => ({ cols: window.weft.term.cols, rows: window.weft.term.rows,
@@ -250,6 +252,7 @@ async function desktop(browser, base, name, password) {
   assert.equal(count(await screen(page), /You say.*hello world/), before, 'resumed output is not repeated');
 
   await page.screenshot({ path: path.join(out, 'weft-mud-terminal-resumed.png') });
+  assert.deepEqual(foreign, [], 'the page asks nothing of any host but weft-mud (no CDN)');
 
   // The window moves by its title bar and resizes by its sizing gadget, in whole cells.
   const box = async (sel) => page.locator(sel).boundingBox();
