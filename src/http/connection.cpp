@@ -162,8 +162,7 @@ bool connection::read_head(bool first) {
   res_.reset();
   body_off_ = 0;
   expect_continue_ = false;
-  const clock::time_point start = clock::now();
-  clock::time_point deadline = first ? start + opt_.header_timeout : clock::time_point::max();
+  clock::time_point deadline = first ? clock::now() + opt_.header_timeout : clock::time_point::max();
   for (;;) {
     if (in_pos_ == in_end_) {
       std::error_code ec;

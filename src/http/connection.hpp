@@ -78,6 +78,7 @@ class connection {
   bool close_after_ = false;  // no further request on this connection
   bool expect_continue_ = false;
   bool upgraded_ = false;
+  std::string head_;  // the response head being built (kept for its capacity)
 
  private:
   void serve_requests();

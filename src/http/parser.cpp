@@ -91,6 +91,10 @@ parser::step parser::feed(const char* data, std::size_t n) {
   if (error_status_ != 0) return {0, parse_event::error};
   if (message_done_) return {0, parse_event::done};
   const bool had_head = head_done_;
+  // The head's byte budget is enforced where it is crossed, not after a large feed: so the
+  // outcome (431 here, or a syntax error further on) does not depend on how input is split.
+  const std::size_t head_budget = lim_.max_request_line + lim_.max_header_bytes + 4 * lim_.max_headers + 64;
+  if (!head_done_ && n > head_budget - head_bytes_ + 1) n = head_budget - head_bytes_ + 1;
   std::size_t used = http_parser_execute(&p_, &cb, data, n);
   http_errno e = HTTP_PARSER_ERRNO(&p_);
   if (e == HPE_PAUSED) {
@@ -113,7 +117,7 @@ parser::step parser::feed(const char* data, std::size_t n) {
   if (!head_done_) {
     head_bytes_ += used;
     // Whitespace and line ends the callbacks never see still count against the head.
-    if (head_bytes_ > lim_.max_request_line + lim_.max_header_bytes + 4 * lim_.max_headers + 64) {
+    if (head_bytes_ > head_budget) {
       fail(url.size() >= lim_.max_request_line ? 414 : 431, "header section too large");
       return {used, parse_event::error};
     }

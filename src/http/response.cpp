@@ -60,8 +60,8 @@ void response::commit() {
     if (c.expect_continue_ || !cl || *cl - c.p_.body_total() > detail::drain_limit) c.close_after_ = true;
   }
   if (c.stopping()) c.close_after_ = true;
-  std::string head;
-  head.reserve(256);
+  std::string& head = c.head_;
+  head.clear();
   head.append(c.req_.version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ");
   append_number(head, static_cast<std::uint64_t>(status_));
   head.push_back(' ');

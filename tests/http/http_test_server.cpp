@@ -1,7 +1,12 @@
 // http_test_server: a server with one route per feature, for the tests that drive it from
 // outside (curl, Python). Usage: http_test_server [--header-timeout-ms N] [--idle-timeout-ms N]
 // [--write-timeout-ms N] [--max-body N] [--max-line N] [--max-header-bytes N] [--max-headers N]
+// [--cert PEM --key PEM] (TLS) [--file PATH] (served at /file with send_file)
 // Prints "listening on 127.0.0.1:P" (an ephemeral port) to stdout, then serves until killed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,10 +20,14 @@ using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
   http::server_options opt;
+  std::string cert, key, file;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     long v = std::strtol(argv[i + 1], nullptr, 10);
-    if (k == "--header-timeout-ms") opt.header_timeout = std::chrono::milliseconds(v);
+    if (k == "--cert") cert = argv[i + 1];
+    else if (k == "--key") key = argv[i + 1];
+    else if (k == "--file") file = argv[i + 1];
+    else if (k == "--header-timeout-ms") opt.header_timeout = std::chrono::milliseconds(v);
     else if (k == "--idle-timeout-ms") opt.idle_timeout = std::chrono::milliseconds(v);
     else if (k == "--write-timeout-ms") opt.write_timeout = std::chrono::milliseconds(v);
     else if (k == "--max-body") opt.max_body = static_cast<std::size_t>(v);
@@ -30,7 +39,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!cert.empty()) {
+    opt.tls = weft::net::tls_context::server();
+    opt.tls.use_certificate_chain_file(cert);
+    opt.tls.use_private_key_file(key);
+  }
   http::router r;
+  // A file's bytes with send_file (sendfile(2) on plain connections, read+write over TLS).
+  r.get("/file", [&file](http::request&, http::response& res) {
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw http::status_error(404, "no --file");
+    struct stat st{};
+    ::fstat(fd, &st);
+    try {
+      res.send_file(fd, 0, static_cast<std::uint64_t>(st.st_size));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+  });
   r.get("/", [](http::request&, http::response& res) { res.send(200, "hello world\n"); });
   r.get("/users/:id", [](http::request& req, http::response& res) { res.send(200, "user " + req.params["id"] + "\n"); });
   r.get("/files/*rest", [](http::request& req, http::response& res) { res.send(200, "rest=" + req.params["rest"] + "\n"); });

@@ -14,20 +14,14 @@ import tempfile
 import threading
 import time
 
+from checks import check, finish
+
 SERVER = sys.argv[1]
 OPTS = ["--header-timeout-ms", "2000", "--idle-timeout-ms", "1500", "--write-timeout-ms", "1000",
         "--max-body", "100000", "--max-line", "1000", "--max-header-bytes", "4000", "--max-headers", "20"]
-failures = []
 port = 0
 
 
-T0 = time.time()
-
-
-def check(name, cond, detail=""):
-    print("%6.2f " % (time.time() - T0) + ("ok   " if cond else "FAIL ") + name + ("" if cond else ": " + str(detail)[:600]), flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def curl(*args, timeout=20):
@@ -83,20 +77,49 @@ def still_serving(name):
     check(name + ": server still serves", code == 0 and out == b"hello world\n", (code, out, err))
 
 
-def main():
+def start(*extra):
     global port
-    proc = subprocess.Popen([SERVER, *OPTS], stdout=subprocess.PIPE)
+    proc = subprocess.Popen([SERVER, *OPTS, "--file", SERVER, *extra], stdout=subprocess.PIPE)
     line = proc.stdout.readline().decode()
     port = int(line.strip().rsplit(":", 1)[1])
+    return proc
+
+
+def main():
+    proc = start()
     try:
         run_all()
     finally:
         proc.kill()
         proc.wait()
-    if failures:
-        print("%d failed: %s" % (len(failures), ", ".join(failures)))
-        sys.exit(1)
-    print("all passed")
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-subj", "/CN=localhost", "-days", "1"], check=True, capture_output=True)
+        proc = start("--cert", cert, "--key", key)
+        try:
+            run_tls()
+        finally:
+            proc.kill()
+            proc.wait()
+    finish()
+
+
+def run_tls():
+    tls = "https://127.0.0.1:%d" % port
+    code, out, err = curl("-k", tls + "/")
+    check("TLS: GET /", out == b"hello world\n", (code, out, err))
+    body = os.urandom(30000)
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(body)
+        f.flush()
+        code, out, err = curl("-k", "-H", "Transfer-Encoding: chunked", "--data-binary", "@" + f.name, tls + "/stream-echo")
+        check("TLS: chunked body in and out", out == body, (len(out), err))
+    code, out, err = curl("-k", tls + "/file")
+    with open(SERVER, "rb") as f:
+        check("TLS: send_file falls back to read and write", out == f.read(), (len(out), err))
+    code, out, err = curl("-k", "-v", tls + "/", tls + "/users/3")
+    check("TLS: keep-alive", out == b"hello world\nuser 3\n" and "Re-using existing connection" in err, err[-500:])
 
 
 def run_all():
@@ -169,6 +192,10 @@ def run_all():
     code, out, _ = curl("-w", "%{http_code}", "-o", "/dev/null", *hs, url("/"))
     check("too many headers -> 431", out == b"431", out)
 
+    code, out, _ = curl(url("/file"))
+    with open(SERVER, "rb") as f:
+        check("send_file (sendfile) sends the file", out == f.read(), len(out))
+
     # Streaming: the pieces arrive as they are written, not at the end.
     s = connect()
     s.sendall(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -180,7 +207,7 @@ def run_all():
         rest += s.recv(65536)
     s.close()
     check("streamed response: first piece before the handler ends",
-          b"piece 0" in first and b"piece 2" not in first and t_first < 0.15, (first, t_first))
+          b"piece 0" in first and b"piece 2" not in first and t_first < 0.25, (first, t_first))
 
     # A handler that blocks does not hold up other connections.
     t0 = time.time()
@@ -190,7 +217,7 @@ def run_all():
     code, out, _ = curl(url("/"))
     fast = time.time() - t0
     slow.join()
-    check("blocking handler: others served meanwhile", out == b"hello world\n" and fast < 0.6, fast)
+    check("blocking handler: others served meanwhile", out == b"hello world\n" and fast < 0.7, fast)
 
     # ---- pipelining and byte-by-byte ----
     reqs = (b"GET /users/1 HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -282,7 +309,7 @@ def run_all():
             break
     elapsed = time.time() - t0
     s.close()
-    check("slowloris: 408 at the header timeout", statuses(got) == [408] and 1.8 < elapsed < 3.5, (got, elapsed))
+    check("slowloris: 408 at the header timeout", statuses(got) == [408] and 1.8 < elapsed < 4.5, (got, elapsed))
     check("slowloris: others served meanwhile", served_meanwhile)
 
     # Idle keep-alive connection: closed after the idle timeout (1.5 s).
@@ -294,7 +321,7 @@ def run_all():
     rest = s.recv(4096)
     idle = time.time() - t0
     s.close()
-    check("idle keep-alive closed after idle_timeout", first.endswith(b"hello world\n") and rest == b"" and 1.3 < idle < 2.5,
+    check("idle keep-alive closed after idle_timeout", first.endswith(b"hello world\n") and rest == b"" and 1.3 < idle < 3.0,
           (rest, idle))
 
     # A client that asks for 32 MiB and never reads: dropped after the write timeout (1 s).
@@ -333,7 +360,7 @@ def run_all():
         t.start()
     for t in ts:
         t.join()
-    check("50 concurrent blocking handlers", results == [b"slept\n"] * 50 and time.time() - t0 < 3, time.time() - t0)
+    check("50 concurrent blocking handlers", results == [b"slept\n"] * 50 and time.time() - t0 < 5, time.time() - t0)
 
     # Upgrade: 101, then the handler owns the connection; bytes sent with the request reach it.
     s = connect()

@@ -6,20 +6,18 @@ Usage: test_weft_serve.py <path to weft-serve>"""
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from checks import check, finish
+
 SERVE = sys.argv[1]
-failures = []
 
 
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else ": " + str(detail)[:500]), flush=True)
-    if not cond:
-        failures.append(name)
 
 
 def curl(*args):
@@ -147,10 +145,8 @@ def main():
     finally:
         p.kill()
         p.wait()
-    if failures:
-        print("%d failed: %s" % (len(failures), ", ".join(failures)))
-        sys.exit(1)
-    print("all passed")
+        shutil.rmtree(top)
+    finish()
 
 
 main()
