@@ -47,6 +47,7 @@
 #include <string>
 
 #include "core/local_slots.hpp"
+#include "core/sanitizer.hpp"
 #include "weft/error.hpp"
 
 namespace weft::detail {
@@ -106,46 +107,6 @@ void raw_copy(void* dst, const void* src, std::size_t n) noexcept {
 void raw_copy(void* dst, const void* src, std::size_t n) noexcept { std::memcpy(dst, src, n); }
 #endif
 
-#ifdef WEFT_ASAN
-thread_local const void* t_main_stack_bottom = nullptr;
-thread_local std::size_t t_main_stack_size = 0;
-#endif
-
-void asan_start(tasklet_impl* from, tasklet_impl* to, const scheduler_impl& s) noexcept {
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  if (to->is_main) {
-    bottom = t_main_stack_bottom;
-    size = t_main_stack_size;
-  } else if (to->kind == stack_kind::dense) {
-    bottom = s.dense_stack_.base;
-    size = s.dense_stack_.usable();
-  } else {
-    bottom = to->stack.base;
-    size = to->stack.usable();
-  }
-  __sanitizer_start_switch_fiber(from && from->state != tstate::dead ? &from->asan_fake : nullptr,
-                                 bottom, size);
-#else
-  (void)from, (void)to, (void)s;
-#endif
-}
-
-void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  __sanitizer_finish_switch_fiber(now ? now->asan_fake : nullptr, &bottom, &size);
-  if (from && from->is_main) {
-    t_main_stack_bottom = bottom;
-    t_main_stack_size = size;
-  }
-#else
-  (void)now, (void)from;
-#endif
-}
-
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
@@ -177,6 +138,7 @@ scheduler_impl::scheduler_impl() {
   main_->state = tstate::runnable;
   main_->id = next_id_++;
   main_->set_name("main");
+  san_main_created(main_);
   main_->own.task = main_;
   main_->timer.owner = main_;
   main_->rq_next = main_->rq_prev = main_;
@@ -263,10 +225,7 @@ void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
 
 [[gnu::noinline]] static void switch_via_switcher(scheduler_impl* s, tasklet_impl* prev) {
   if (!s->switcher_stack_) s->switcher_stack_ = map_stack(64 * 1024);
-#ifdef WEFT_ASAN
-  __sanitizer_start_switch_fiber(prev->state != tstate::dead ? &prev->asan_fake : nullptr,
-                                 s->switcher_stack_.base, s->switcher_stack_.usable());
-#endif
+  san_before_switcher(prev, s->current_, s->switcher_stack_);
   fcontext sw = make_context(s->switcher_stack_.top, s->switcher_stack_.usable(),
                              &scheduler_impl::switcher_entry);
   s->on_resume(jump(sw, prev));
@@ -274,7 +233,7 @@ void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
 
 WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   auto* prev = static_cast<tasklet_impl*>(t.data);
-  asan_finish(s->current_, prev);
+  san_resumed(s->current_, prev, t.fctx);
   if (prev) [[likely]] {
     if (prev->state == tstate::dead) [[unlikely]] {
       s->finalize(prev);
@@ -295,7 +254,7 @@ WEFT_HOT void switch_fast(scheduler_impl* s, tasklet_impl* next) {
     switch_via_switcher(s, prev);
     return;
   }
-  asan_start(prev, next, *s);
+  san_before_jump(prev, next, *s);
   resume_from(s, jump(next->ctx, prev));
 }
 
@@ -327,18 +286,10 @@ void scheduler_impl::on_resume(transfer t) noexcept { resume_from(this, t); }
 
 // Runs on its own small stack: saves the shared stack's occupant, lays out the target
 // dense tasklet there, and jumps to it. It is abandoned after each use (made anew each time).
-void scheduler_impl::switcher_entry(transfer t) {
+WEFT_SAN_NO_RETURN_FRAME void scheduler_impl::switcher_entry(transfer t) {
   scheduler_impl* s = tls_scheduler;
   auto* prev = static_cast<tasklet_impl*>(t.data);
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  __sanitizer_finish_switch_fiber(nullptr, &bottom, &size);
-  if (prev && prev->is_main) {
-    t_main_stack_bottom = bottom;
-    t_main_stack_size = size;
-  }
-#endif
+  san_resumed(nullptr, prev, t.fctx);
   if (prev && prev->state != tstate::dead) prev->ctx = t.fctx;
   tasklet_impl* next = s->current_;
   if (!s->dense_stack_) s->dense_stack_ = map_stack(dense_stack_size);
@@ -357,13 +308,11 @@ void scheduler_impl::switcher_entry(transfer t) {
     occ->image_size = used;
     occ->image_high = std::max(occ->image_high, used);
   }
+  san_dense_layout(s->dense_stack_);
   if (next->ctx == nullptr) {
     next->ctx = make_context(top, s->dense_stack_.usable(), &entry_point);
   } else {
     char* sp = top - next->image_size;
-#ifdef WEFT_ASAN
-    __asan_unpoison_memory_region(sp, next->image_size);
-#endif
     raw_copy(sp, next->image, next->image_size);
     // Keep small images; let a tasklet that once went deep give its memory back.
     if (next->image_cap > 4096 && next->image_size < next->image_cap / 4) {
@@ -373,9 +322,7 @@ void scheduler_impl::switcher_entry(transfer t) {
     }
   }
   s->dense_occupant_ = next;
-#ifdef WEFT_ASAN
-  __sanitizer_start_switch_fiber(nullptr, s->dense_stack_.base, s->dense_stack_.usable());
-#endif
+  san_leave_switcher(s->dense_stack_);
   jump(next->ctx, prev && prev->state == tstate::dead ? prev : nullptr);
   fatal("the stack switcher was resumed");
 }
@@ -693,11 +640,9 @@ tasklet_impl* scheduler_impl::create(const spawn_options_view& o) {
       release(t);
       throw;
     }
-#ifdef WEFT_ASAN
-    __asan_unpoison_memory_region(t->stack.base, t->stack.usable());
-#endif
     t->ctx = make_context(t->stack.top, t->stack.usable(), &entry_point);
   }
+  san_tasklet_created(t);
   t->all_prev = main_->all_prev;
   t->all_next = main_;
   main_->all_prev->all_next = t;
@@ -715,6 +660,7 @@ void scheduler_impl::start(tasklet_impl* t, bool schedule) {
 }
 
 void scheduler_impl::finalize(tasklet_impl* t) noexcept {
+  san_tasklet_finalized(t);
   if (t->kind == stack_kind::guarded) {
     pool_.give(t->stack);
     t->stack = stack_area{};
