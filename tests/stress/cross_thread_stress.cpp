@@ -205,6 +205,9 @@ void kill_others(shared_state& s, int thread) {
     if (victim) {
       victim.kill();
       s.kills.fetch_add(1, std::memory_order_relaxed);
+      // Give the victim's thread a moment to act on it before the next kill, so kills do not
+      // pile up on a tasklet that is already dying.
+      weft::sleep_for(std::chrono::microseconds(100));
     }
   }
 }
