@@ -1,6 +1,8 @@
 # weft: the top-level commands. Everything goes through CMake + Ninja underneath.
 #   make deps   install every Debian package the project needs (idempotent)
-#   make test   deps, build (g++), build again under ASan+UBSan (clang), run every test in both
+#   make test   deps, build (g++), build again under ASan+UBSan (clang), run every test in both;
+#               then the cross-thread tests under ThreadSanitizer (clang, build-tsan)
+#   make stress the cross-thread stress test under ThreadSanitizer with ten million messages
 #   make run    deps, build, and start the main job: the weft-mud server (telnet 4000, http 8080)
 #   make tour   deps, build, and run the tour of the examples
 #   make bench  deps, Release build, every benchmark (make bench-core, make bench-net)
@@ -14,7 +16,7 @@ DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-de
         nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build build-asan build-release test run tour bench bench-core bench-net clean
+.PHONY: deps build build-asan build-tsan build-release test test-tsan stress run tour bench bench-core bench-net clean
 
 deps:
 	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
@@ -37,13 +39,29 @@ build-asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DWEFT_SANITIZE=ON -DWEFT_WERROR=ON
 	ninja -C build-asan -j $(JOBS)
 
+# ThreadSanitizer: only the cross-thread tests, the stress test and the examples they run.
+build-tsan: deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang -DWEFT_TSAN=ON -DWEFT_WERROR=ON -DWEFT_BUILD_BENCH=OFF
+	ninja -C build-tsan -j $(JOBS) tsan_tests
+
 build-release: deps
 	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_TESTS=OFF
 	ninja -C build-release -j $(JOBS)
 
-test: build build-asan
+test: build build-asan build-tsan
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E install_and_consume
+	$(TSAN_CTEST)
+
+TSAN_CTEST = ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L tsan
+test-tsan: build-tsan
+	$(TSAN_CTEST)
+
+# STRESS_MESSAGES=N overrides the count; STRESS_ARGS adds options (see weft_stress --help).
+STRESS_MESSAGES ?= 10000000
+STRESS_ARGS ?= --kill-targets bystanders
+stress: build-tsan
+	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp build-tsan/tests/stress/weft_stress --messages $(STRESS_MESSAGES) $(STRESS_ARGS)
 
 # The main job: the MUD in the foreground; it prints where to connect. Ctrl-C saves and stops it.
 run: build
@@ -61,7 +79,7 @@ bench-net: build-release
 	bash bench/run_net.sh build-release
 
 clean:
-	rm -rf build build-asan build-release
+	rm -rf build build-asan build-tsan build-release build-fuzz
 
 # libFuzzer targets (clang, sanitizer build), each for FUZZ_SECONDS (make test runs them 10 s each).
 FUZZ_SECONDS ?= 300

@@ -1,5 +1,6 @@
-// The one place weft touches Boost.Context: raw fcontext jumps, plus the AddressSanitizer
-// annotations every stack switch needs. Everything above this file is weft's own.
+// The one place weft touches Boost.Context: raw fcontext jumps, plus the declarations of the
+// sanitizer annotations every stack switch needs (used in sanitizer.hpp). Everything above
+// this file is weft's own.
 //
 // Invariants:
 //  - A jump hands over `transfer_t::data` = the tasklet_impl* that was running before the
@@ -7,7 +8,8 @@
 //    (see scheduler::on_resume). Nothing else writes saved contexts.
 //  - Every jump is bracketed by start/finish_switch_fiber when ASan is on, so ASan always
 //    knows which stack is live; a finished tasklet passes a null fake-stack slot so ASan
-//    frees its fake frames.
+//    frees its fake frames. Under TSan every jump is preceded by a switch to the target's
+//    fiber.
 #pragma once
 
 #include <boost/context/detail/fcontext.hpp>
@@ -19,6 +21,24 @@
 #if __has_feature(address_sanitizer)
 #define WEFT_ASAN 1
 #endif
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define WEFT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WEFT_TSAN 1
+#endif
+#endif
+
+#ifdef WEFT_TSAN
+extern "C" {
+void* __tsan_get_current_fiber(void);
+void* __tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void* fiber);
+void __tsan_switch_to_fiber(void* fiber, unsigned flags);
+void __tsan_set_fiber_name(void* fiber, const char* name);
+}
 #endif
 
 #ifdef WEFT_ASAN

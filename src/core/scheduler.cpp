@@ -47,6 +47,7 @@
 #include <string>
 
 #include "core/local_slots.hpp"
+#include "core/sanitizer.hpp"
 #include "weft/error.hpp"
 
 namespace weft::detail {
@@ -111,61 +112,6 @@ void raw_copy(void* dst, const void* src, std::size_t n) noexcept {
 void raw_copy(void* dst, const void* src, std::size_t n) noexcept { std::memcpy(dst, src, n); }
 #endif
 
-#ifdef WEFT_ASAN
-thread_local const void* t_main_stack_bottom = nullptr;
-thread_local std::size_t t_main_stack_size = 0;
-#endif
-
-void asan_start(tasklet_impl* from, tasklet_impl* to, const scheduler_impl& s) noexcept {
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  if (to->is_main) {
-    bottom = t_main_stack_bottom;
-    size = t_main_stack_size;
-  } else if (to->kind == stack_kind::dense) {
-    bottom = s.dense_stack_.base;
-    size = s.dense_stack_.usable();
-  } else {
-    bottom = to->stack.base;
-    size = to->stack.usable();
-  }
-  __sanitizer_start_switch_fiber(from && from->state != tstate::dead ? &from->asan_fake : nullptr,
-                                 bottom, size);
-#else
-  (void)from, (void)to, (void)s;
-#endif
-}
-
-void asan_finish(tasklet_impl* now, tasklet_impl* from) noexcept {
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  __sanitizer_finish_switch_fiber(now ? now->asan_fake : nullptr, &bottom, &size);
-  if (from && from->is_main) {
-    t_main_stack_bottom = bottom;
-    t_main_stack_size = size;
-  }
-#else
-  (void)now, (void)from;
-#endif
-}
-
-// ASan: frames of a dense tasklet that left the shared stack (saved or finished) keep their
-// redzone poison there, and the next occupant's frames do not overwrite all of it (gaps
-// between frames, stack arguments), which ASan then reports as stack-buffer-underflow.
-// Clear [sp, top) when the stack changes hands, so only the occupant's own frames are
-// poisoned.
-void asan_clear_shared(const scheduler_impl& s, const void* sp) noexcept {
-#ifdef WEFT_ASAN
-  auto* lo = static_cast<const char*>(sp);
-  if (lo >= s.dense_stack_.base && lo < s.dense_stack_.top)
-    __asan_unpoison_memory_region(lo, static_cast<std::size_t>(s.dense_stack_.top - lo));
-#else
-  (void)s, (void)sp;
-#endif
-}
-
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
@@ -217,6 +163,7 @@ scheduler_impl::scheduler_impl() {
   main_->state = tstate::runnable;
   main_->id = next_id_++;
   main_->set_name("main");
+  san_main_created(main_);
   main_->own.task = main_;
   main_->timer.owner = main_;
   main_->rq_next = main_->rq_prev = main_;
@@ -314,10 +261,7 @@ void scheduler_impl::make_runnable_before_current(tasklet_impl* t) noexcept {
 
 [[gnu::noinline]] static void switch_via_switcher(scheduler_impl* s, tasklet_impl* prev) {
   if (!s->switcher_stack_) s->switcher_stack_ = map_stack(64 * 1024);
-#ifdef WEFT_ASAN
-  __sanitizer_start_switch_fiber(prev->state != tstate::dead ? &prev->asan_fake : nullptr,
-                                 s->switcher_stack_.base, s->switcher_stack_.usable());
-#endif
+  san_before_switcher(prev, s->current_, s->switcher_stack_);
   fcontext sw = make_context(s->switcher_stack_.top, s->switcher_stack_.usable(),
                              &scheduler_impl::switcher_entry);
   s->on_resume(jump(sw, prev));
@@ -325,10 +269,9 @@ void scheduler_impl::make_runnable_before_current(tasklet_impl* t) noexcept {
 
 WEFT_HOT void resume_from(scheduler_impl* s, transfer t) noexcept {
   auto* prev = static_cast<tasklet_impl*>(t.data);
-  asan_finish(s->current_, prev);
+  san_resumed(s->current_, prev, t.fctx);
   if (prev) [[likely]] {
     if (prev->state == tstate::dead) [[unlikely]] {
-      if (prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
       s->finalize(prev);
     } else {
       prev->ctx = t.fctx;
@@ -359,7 +302,7 @@ WEFT_HOT void switch_fast(scheduler_impl* s, tasklet_impl* next) {
     switch_via_switcher(s, prev);
     return;
   }
-  asan_start(prev, next, *s);
+  san_before_jump(prev, next, *s);
   resume_from(s, jump(next->ctx, prev));
 }
 
@@ -391,20 +334,11 @@ void scheduler_impl::on_resume(transfer t) noexcept { resume_from(this, t); }
 
 // Runs on its own small stack: saves the shared stack's occupant, lays out the target
 // dense tasklet there, and jumps to it. It is abandoned after each use (made anew each time).
-void scheduler_impl::switcher_entry(transfer t) {
+WEFT_SAN_NO_RETURN_FRAME void scheduler_impl::switcher_entry(transfer t) {
   scheduler_impl* s = tls_scheduler;
   auto* prev = static_cast<tasklet_impl*>(t.data);
-#ifdef WEFT_ASAN
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  __sanitizer_finish_switch_fiber(nullptr, &bottom, &size);
-  if (prev && prev->is_main) {
-    t_main_stack_bottom = bottom;
-    t_main_stack_size = size;
-  }
-#endif
+  san_resumed(nullptr, prev, t.fctx);
   if (prev && prev->state != tstate::dead) prev->ctx = t.fctx;
-  if (prev && prev->state == tstate::dead && prev->kind == stack_kind::dense) asan_clear_shared(*s, t.fctx);
   tasklet_impl* next = s->current_;
   if (!s->dense_stack_) s->dense_stack_ = map_stack(dense_stack_size);
   char* top = s->dense_stack_.top;
@@ -421,15 +355,12 @@ void scheduler_impl::switcher_entry(transfer t) {
     raw_copy(occ->image, sp, used);
     occ->image_size = used;
     occ->image_high = std::max(occ->image_high, used);
-    asan_clear_shared(*s, sp);
   }
+  san_dense_layout(s->dense_stack_);
   if (next->ctx == nullptr) {
     next->ctx = make_context(top, s->dense_stack_.usable(), &entry_point);
   } else {
     char* sp = top - next->image_size;
-#ifdef WEFT_ASAN
-    __asan_unpoison_memory_region(sp, next->image_size);
-#endif
     raw_copy(sp, next->image, next->image_size);
     // Keep small images; let a tasklet that once went deep give its memory back.
     if (next->image_cap > 4096 && next->image_size < next->image_cap / 4) {
@@ -439,9 +370,7 @@ void scheduler_impl::switcher_entry(transfer t) {
     }
   }
   s->dense_occupant_ = next;
-#ifdef WEFT_ASAN
-  __sanitizer_start_switch_fiber(nullptr, s->dense_stack_.base, s->dense_stack_.usable());
-#endif
+  san_leave_switcher(s->dense_stack_);
   jump(next->ctx, prev && prev->state == tstate::dead ? prev : nullptr);
   fatal("the stack switcher was resumed");
 }
@@ -800,6 +729,7 @@ void scheduler_impl::init_new(tasklet_impl* t, std::size_t stack_size) {
 #endif
     t->ctx = make_context(t->stack.top, t->stack.usable(), &entry_point);
   }
+  san_tasklet_created(t);
   t->all_prev = main_->all_prev;
   t->all_next = main_;
   main_->all_prev->all_next = t;
@@ -816,6 +746,7 @@ void scheduler_impl::start(tasklet_impl* t, bool schedule) {
 }
 
 void scheduler_impl::finalize(tasklet_impl* t) noexcept {
+  san_tasklet_finalized(t);
   if (t->kind == stack_kind::guarded) {
     pool_.give(t->stack);
     t->stack = stack_area{};

@@ -79,6 +79,11 @@ stack_area map_stack(std::size_t usable) {
   s.mapping = p;
   s.base = static_cast<char*>(p) + guard;
   s.top = s.base + usable;
+#ifdef WEFT_ASAN
+  // The shadow of an address range outlives its mapping: a stack mapped where an unmapped
+  // one was poisoned would inherit the redzones of its dead frames.
+  __asan_unpoison_memory_region(s.base, usable);
+#endif
   return s;
 }
 

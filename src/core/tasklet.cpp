@@ -1,4 +1,5 @@
 // The tasklet handle: state queries and the Stackless operations on one tasklet.
+#include "core/sanitizer.hpp"
 #include "core/scheduler_impl.hpp"
 #include "weft/tasklet.hpp"
 
@@ -56,6 +57,7 @@ std::string tasklet::name() const { return impl_ ? impl_->name_or("") : std::str
 void tasklet::set_name(std::string_view name) {
   detail::owner_thread(impl_, "tasklet::set_name");
   impl_->set_name(name);
+  detail::san_tasklet_renamed(impl_);
 }
 std::string tasklet::waiting_on() const {
   if (!impl_ || impl_->state != tstate::blocked) return {};

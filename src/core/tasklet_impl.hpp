@@ -98,6 +98,9 @@ struct tasklet_impl {
 #ifdef WEFT_ASAN
   void* asan_fake = nullptr;
 #endif
+#ifdef WEFT_TSAN
+  void* tsan_fiber = nullptr;  // the thread's own fiber for main
+#endif
 };
 
 inline void add_ref(tasklet_impl* t) noexcept { t->refs.fetch_add(1, std::memory_order_relaxed); }

@@ -35,10 +35,16 @@ target_link_libraries(consumer PRIVATE weft::weft)
 CMAKE
 cmake -S "$work/consumer" -B "$work/consumer/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 ninja -C "$work/consumer/build" >/dev/null
+# User code must get weft's stack clash protection (a frame larger than a tasklet's guard page
+# would otherwise step over it): from the CMake target and from weft.pc alike.
+ninja -C "$work/consumer/build" -t commands consumer | grep -- -fstack-clash-protection >/dev/null ||
+  { echo "the find_package consumer is not compiled with -fstack-clash-protection"; exit 1; }
 out=$("$work/consumer/build/consumer")
 [ "$out" = "sum=6" ] || { echo "cmake consumer printed: $out"; exit 1; }
 
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib/x86_64-linux-gnu/pkgconfig"
+pkg-config --cflags weft | grep -- -fstack-clash-protection >/dev/null ||
+  { echo "pkg-config --cflags weft lacks -fstack-clash-protection"; exit 1; }
 ${CXX:-c++} "$work/consumer/main.cpp" -o "$work/consumer/pc" $(pkg-config --cflags --libs weft)
 out=$("$work/consumer/pc")
 [ "$out" = "sum=6" ] || { echo "pkg-config consumer printed: $out"; exit 1; }
