@@ -143,8 +143,8 @@ class bot {
       switch (state_) {
         case 0:
           if (c == 255) state_ = 1;
-          else if (text_.size() < 256) text_ += ch;
-          else text_.erase(0, 128), text_ += ch;
+          else if (text_.size() < 1024) text_ += ch;
+          else text_.erase(0, 512), text_ += ch;
           break;
         case 1:
           if (c == 251 || c == 252 || c == 253 || c == 254) {
