@@ -104,6 +104,8 @@ store::store(const std::string& dir) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK)
     fail(db_, "open " + path);
+  // Another process (sqlite3, a backup) holding a lock briefly must not fail a commit.
+  sqlite3_busy_timeout(db_, 5000);
   exec(db_, "PRAGMA journal_mode=WAL");
   exec(db_, "PRAGMA synchronous=FULL");
   exec(db_, "PRAGMA foreign_keys=ON");
@@ -112,6 +114,7 @@ store::store(const std::string& dir) {
   if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK)
     fail(checkpoint_db_, "open " + path);
+  sqlite3_busy_timeout(checkpoint_db_, 1000);
   exec(checkpoint_db_, "PRAGMA synchronous=FULL");
 }
 
