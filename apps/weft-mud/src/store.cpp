@@ -48,8 +48,10 @@ CREATE INDEX IF NOT EXISTS objects_owner ON objects(owner);
 // Prepared statements by SQL text: the same few statements run all the time.
 struct statement_cache {
   std::unordered_map<std::string, sqlite3_stmt*> map;
-  ~statement_cache() {
+  ~statement_cache() { clear(); }
+  void clear() {
     for (auto& [k, s] : map) sqlite3_finalize(s);
+    map.clear();
   }
   sqlite3_stmt* get(sqlite3* db, const std::string& sql) {
     auto it = map.find(sql);
@@ -119,6 +121,8 @@ store::store(const std::string& dir) {
 }
 
 store::~store() {
+  // Finalized statements let the last close checkpoint the WAL and remove it.
+  cache_for(db_).clear();
   if (checkpoint_db_) sqlite3_close_v2(checkpoint_db_);
   if (db_) sqlite3_close_v2(db_);
 }
