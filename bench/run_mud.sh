@@ -53,7 +53,7 @@ echo "# weft-mud pid $pid (pinned: ${MUD_PIN:-1}), port $port; $players players,
 echo "# $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the run"
 status=0
 $pin_load timeout 120 "$load" --port "$port" --server-pid "$pid" --players "$players" \
-  --active "$active" --seconds "$seconds" || status=$?
+  --active "$active" --seconds "$seconds" --move-percent "${MUD_MOVES:-30}" || status=$?
 echo "# peer (published, not this machine): evennia_commands_per_second 75 cmd/s at 80% of a core (evennia#620)"
 kill -TERM "$pid"; wait "$pid" || true
 exit $status

@@ -41,6 +41,7 @@ struct config {
   int active = 2000;
   int seconds = 20;
   int logins_at_once = 256;
+  int move_percent = 30;  // the rest: 40 parts look, 30 parts say
 };
 
 struct totals {
@@ -143,8 +144,8 @@ class bot {
       switch (state_) {
         case 0:
           if (c == 255) state_ = 1;
-          else if (text_.size() < 256) text_ += ch;
-          else text_.erase(0, 128), text_ += ch;
+          else if (text_.size() < 1024) text_ += ch;
+          else text_.erase(0, 512), text_ += ch;
           break;
         case 1:
           if (c == 251 || c == 252 || c == 253 || c == 254) {
@@ -254,8 +255,11 @@ void player(const config& cfg, totals& t, weft::semaphore& gate, int i, bool act
         }
       }
       if (t.stop) break;
-      int pick = static_cast<int>(rng() % 10);
-      std::string cmd = pick < 4 ? "look" : pick < 7 ? says[rng() % 3] : moves[rng() % 4];
+      int pick = static_cast<int>(rng() % 100);
+      int talk = (100 - cfg.move_percent) * 3 / 7;  // say's share of what is not a move
+      std::string cmd = pick < cfg.move_percent ? moves[rng() % 4]
+                        : pick < cfg.move_percent + talk ? says[rng() % 3]
+                                                         : "look";
       auto t0 = clk::now();
       b.send(cmd);
       if (!b.until_prompt(std::chrono::seconds(10))) throw std::runtime_error("no answer in 10 s");
@@ -283,6 +287,7 @@ int main(int argc, char** argv) {
     else if (a == "--active") cfg.active = v;
     else if (a == "--seconds") cfg.seconds = v;
     else if (a == "--logins-at-once") cfg.logins_at_once = v;
+    else if (a == "--move-percent") cfg.move_percent = v;
   }
   totals t;
   t.latency_us.reserve(static_cast<std::size_t>(cfg.active) * static_cast<std::size_t>(cfg.seconds) + 16);

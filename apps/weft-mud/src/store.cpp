@@ -48,8 +48,10 @@ CREATE INDEX IF NOT EXISTS objects_owner ON objects(owner);
 // Prepared statements by SQL text: the same few statements run all the time.
 struct statement_cache {
   std::unordered_map<std::string, sqlite3_stmt*> map;
-  ~statement_cache() {
+  ~statement_cache() { clear(); }
+  void clear() {
     for (auto& [k, s] : map) sqlite3_finalize(s);
+    map.clear();
   }
   sqlite3_stmt* get(sqlite3* db, const std::string& sql) {
     auto it = map.find(sql);
@@ -104,6 +106,8 @@ store::store(const std::string& dir) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK)
     fail(db_, "open " + path);
+  // Another process (sqlite3, a backup) holding a lock briefly must not fail a commit.
+  sqlite3_busy_timeout(db_, 5000);
   exec(db_, "PRAGMA journal_mode=WAL");
   exec(db_, "PRAGMA synchronous=FULL");
   exec(db_, "PRAGMA foreign_keys=ON");
@@ -112,10 +116,13 @@ store::store(const std::string& dir) {
   if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK)
     fail(checkpoint_db_, "open " + path);
+  sqlite3_busy_timeout(checkpoint_db_, 1000);
   exec(checkpoint_db_, "PRAGMA synchronous=FULL");
 }
 
 store::~store() {
+  // Finalized statements let the last close checkpoint the WAL and remove it.
+  cache_for(db_).clear();
   if (checkpoint_db_) sqlite3_close_v2(checkpoint_db_);
   if (db_) sqlite3_close_v2(db_);
 }
