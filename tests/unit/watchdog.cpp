@@ -2,7 +2,8 @@
 // stuck CI: a helper thread watches each test; past the limit it sends SIGQUIT (the main
 // thread's scheduler then prints dump_tasklets() at its next switch point or wake-up) and,
 // if the test still has not finished, aborts the binary. WEFT_TEST_WATCHDOG_SECONDS sets the
-// limit (default 90 s, below CTest's 120 s per test).
+// limit (default 100 s: the dump at 100 s and the abort at 110 s both come before CTest's
+// 120 s per-test TIMEOUT kills the test without a dump, and a slow test still gets 100 s).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,7 +24,7 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
  public:
   void OnTestProgramStart(const ::testing::UnitTest&) override {
     const char* env = std::getenv("WEFT_TEST_WATCHDOG_SECONDS");
-    limit_ = env ? std::atoi(env) : 90;
+    limit_ = env ? std::atoi(env) : 100;
     weft::dump_tasklets_on_sigquit();
     std::thread([this] { watch(); }).detach();
   }
@@ -69,7 +70,7 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
     }
   }
 
-  int limit_ = 90;
+  int limit_ = 100;
   std::mutex mu_;
   std::string name_;
   std::atomic<long> started_{0};
