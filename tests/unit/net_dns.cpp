@@ -3,6 +3,7 @@
 #include <netdb.h>
 
 #include <algorithm>
+#include <future>
 #include <thread>
 
 #include "unit/net_test.hpp"
@@ -40,28 +41,33 @@ TEST(NetDns, ConnectByName) {
 }
 
 TEST(NetRunBlocking, ResultComesBackWhileOthersRun) {
+  // The blocking call waits until the ticker has ticked 10 times: it can only return in time
+  // if the caller's thread kept running other tasklets while run_blocking was in progress.
+  std::promise<void> ten_ticks;
   int ticks = 0;
   bool done = false;
   weft::spawn([&] {
     while (!done) {
-      ++ticks;
+      if (++ticks == 10) ten_ticks.set_value();
       weft::sleep_for(5ms);
     }
   });
   int result = 0;
+  int ticks_at_return = 0;
   std::thread::id worker;
   weft::spawn([&] {
-    result = weft::run_blocking([&worker] {
-      std::this_thread::sleep_for(100ms);  // a truly blocking call
+    result = weft::run_blocking([&worker, released = ten_ticks.get_future()] {
       worker = std::this_thread::get_id();
-      return 42;
+      // a truly blocking call; the generous deadline only bounds a failing run
+      return released.wait_for(30s) == std::future_status::ready ? 42 : -1;
     });
+    ticks_at_return = ticks;
     done = true;
   });
   weft::run();
-  EXPECT_EQ(result, 42);
+  EXPECT_EQ(result, 42) << "the ticker did not reach 10 ticks while run_blocking waited";
   EXPECT_NE(worker, std::this_thread::get_id());
-  EXPECT_GE(ticks, 10);
+  EXPECT_GE(ticks_at_return, 10);
 }
 
 TEST(NetRunBlocking, ExceptionsAndVoidAndMoveOnlyResults) {

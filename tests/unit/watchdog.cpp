@@ -2,8 +2,10 @@
 // stuck CI: a helper thread watches each test; past the limit it sends SIGQUIT (the main
 // thread's scheduler then prints dump_tasklets() at its next switch point or wake-up) and,
 // if the test still has not finished, aborts the binary. WEFT_TEST_WATCHDOG_SECONDS sets the
-// limit (default 90 s, below CTest's 120 s per test). The thread is stopped and joined when
-// the test program ends, before gtest deletes the listener it reads.
+// limit (default 100 s: the dump at 100 s and the abort at 110 s both come before CTest's
+// 120 s per-test TIMEOUT kills the test without a dump, and a slow test still gets 100 s).
+// The thread is stopped and joined when the test program ends, before gtest deletes the
+// listener it reads.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -25,7 +27,7 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
  public:
   void OnTestProgramStart(const ::testing::UnitTest&) override {
     const char* env = std::getenv("WEFT_TEST_WATCHDOG_SECONDS");
-    limit_ = env ? std::atoi(env) : 90;
+    limit_ = env ? std::atoi(env) : 100;
     weft::dump_tasklets_on_sigquit();
     thread_ = std::thread([this] { watch(); });
   }
@@ -88,7 +90,7 @@ class hang_watchdog : public ::testing::EmptyTestEventListener {
     }
   }
 
-  int limit_ = 90;
+  int limit_ = 100;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable wake_;
