@@ -322,7 +322,9 @@ TEST(CoreLost, CrossThreadKillNeverLosesAMutexHandoff) {
   weft::mutex m;
   std::atomic<int> lost{0};
   int caught = kill_each_other(
-      [&, n = 0]() mutable {
+      [&] {
+        // Both threads call this one lambda: the counter is per thread.
+        thread_local int n = 0;
         if (++n % 8 == 0) weft::schedule();  // lets this thread's main (and revocations) run
         try {
           if (!m.try_lock_for(2s)) {
@@ -350,7 +352,8 @@ TEST(CoreLost, CrossThreadKillNeverLosesASemaphorePermit) {
   weft::semaphore sem(1);
   std::atomic<int> lost{0};
   int caught = kill_each_other(
-      [&, n = 0]() mutable {
+      [&] {
+        thread_local int n = 0;  // per thread, as above
         if (++n % 8 == 0) weft::schedule();
         if (!sem.try_acquire_for(2s)) {
           lost.fetch_add(1);
