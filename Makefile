@@ -59,7 +59,7 @@ test-tsan: build-tsan
 
 # STRESS_MESSAGES=N overrides the count; STRESS_ARGS adds options (see weft_stress --help).
 STRESS_MESSAGES ?= 10000000
-STRESS_ARGS ?= --kill-targets bystanders
+STRESS_ARGS ?=
 stress: build-tsan
 	TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp build-tsan/tests/stress/weft_stress --messages $(STRESS_MESSAGES) $(STRESS_ARGS)
 

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,7 +65,7 @@ struct shared_state {
   weft::mutex ledger_lock;
   std::uint64_t ledger_count = 0;
   std::uint64_t ledger_sum = 0;
-  // Messages whose consumer was killed while waiting for the ledger lock.
+  // Messages whose consumer was killed while waiting for the ledger lock (in `received` too).
   std::atomic<std::uint64_t> unledgered_count{0};
   std::atomic<std::uint64_t> unledgered_sum{0};
 
@@ -74,6 +75,10 @@ struct shared_state {
 
   std::atomic<std::uint64_t> kills{0};
   std::atomic<std::uint64_t> killed{0};
+
+  // Set by the stall watchdog: each thread's monitor prints its tasklets once.
+  std::atomic<bool> dump_requested{false};
+  std::atomic<int> dumped{0};
 
   // Each thread's live workers, for the other threads' killers (each removes itself).
   std::mutex registry_mu;
@@ -103,6 +108,17 @@ struct replace_when_killed {
   }
 };
 
+// Every message received counts here, ledgered or not: the last one ends the run.
+void count_received(shared_state& s) {
+  if (s.received.fetch_add(1, std::memory_order_acq_rel) + 1 == s.opt.messages) {
+    s.finished.store(true, std::memory_order_release);
+    s.unbuffered.close();
+    s.buffered.close();
+    s.idle.close();
+    s.stop.set();
+  }
+}
+
 void consume(shared_state& s, replace_when_killed& guard, weft::channel<std::uint64_t>& ch) {
   for (;;) {
     std::uint64_t id;
@@ -122,20 +138,16 @@ void consume(shared_state& s, replace_when_killed& guard, weft::channel<std::uin
     try {
       s.ledger_lock.lock();
     } catch (...) {
+      // Killed while waiting for the lock: the message did arrive, only the ledger misses it.
       s.unledgered_count.fetch_add(1, std::memory_order_relaxed);
       s.unledgered_sum.fetch_add(id, std::memory_order_relaxed);
+      count_received(s);
       throw;
     }
     ++s.ledger_count;
     s.ledger_sum += id;
     s.ledger_lock.unlock();
-    if (s.received.fetch_add(1, std::memory_order_acq_rel) + 1 == s.opt.messages) {
-      s.finished.store(true, std::memory_order_release);
-      s.unbuffered.close();
-      s.buffered.close();
-      s.idle.close();
-      s.stop.set();
-    }
+    count_received(s);
   }
 }
 
@@ -163,16 +175,20 @@ void stand_by(shared_state& s, replace_when_killed& guard) {
 void spawn_worker(shared_state& s, int thread, role r, weft::channel<std::uint64_t>* ch) {
   // Names make ThreadSanitizer's reports say which tasklet made each access.
   std::string name = std::string(r == role::consumer ? "consumer" : "bystander") + " of thread " + std::to_string(thread);
-  weft::tasklet t = weft::spawn(weft::spawn_options{.name = name}, [&s, thread, r, ch] {
+  // The worker registers itself once its guard exists: a kill before its first switch
+  // would end it unstarted (Stackless), with no guard to unregister and replace it.
+  weft::spawn(weft::spawn_options{.name = name}, [&s, thread, r, ch] {
     replace_when_killed guard{s, thread, r, ch};
+    {
+      std::lock_guard<std::mutex> l(s.registry_mu);
+      s.registry(r)[static_cast<std::size_t>(thread)].push_back(weft::current());
+    }
     if (r == role::consumer) {
       consume(s, guard, *ch);
     } else {
       stand_by(s, guard);
     }
   });
-  std::lock_guard<std::mutex> l(s.registry_mu);
-  s.registry(r)[static_cast<std::size_t>(thread)].push_back(std::move(t));
 }
 
 void produce(shared_state& s, std::uint64_t first, std::uint64_t stride) {
@@ -212,6 +228,20 @@ void kill_others(shared_state& s, int thread) {
   }
 }
 
+// Prints this thread's tasklets (what each waits on, with backtraces) when the stall
+// watchdog asks, so a stall report says where every consumer and producer is.
+void monitor(shared_state& s, int thread) {
+  while (!s.finished.load(std::memory_order_acquire)) {
+    weft::sleep_for(std::chrono::milliseconds(20));
+    if (!s.dump_requested.load(std::memory_order_acquire)) continue;
+    std::ostringstream out;
+    weft::dump_tasklets(out);
+    std::fprintf(stderr, "weft_stress: thread %d:\n%s", thread, out.str().c_str());
+    s.dumped.fetch_add(1, std::memory_order_acq_rel);
+    return;
+  }
+}
+
 void thread_main(shared_state& s, int thread) {
   const auto stride = static_cast<std::uint64_t>(s.opt.threads * producers_per_thread);
   for (int p = 0; p < producers_per_thread; ++p) {
@@ -228,6 +258,7 @@ void thread_main(shared_state& s, int thread) {
     std::string name = "killer on thread " + std::to_string(thread);
     weft::spawn(weft::spawn_options{.name = name}, [&s, thread] { kill_others(s, thread); });
   }
+  weft::spawn(weft::spawn_options{.name = "monitor"}, [&s, thread] { monitor(s, thread); });
   weft::run_threadblock();
   // Drop this thread's handles while its scheduler still exists.
   std::lock_guard<std::mutex> l(s.registry_mu);
@@ -288,9 +319,17 @@ int main(int argc, char** argv) {
       still = now == last ? still + 1 : 0;
       last = now;
       if (still >= opt.stall_seconds * 10) {
-        std::fprintf(stderr, "weft_stress: no progress for %d s: %llu of %llu messages received, %llu sent\n",
+        std::fprintf(stderr,
+                     "weft_stress: no progress for %d s: %llu of %llu messages received, %llu sent, %llu unledgered "
+                     "(consumer killed in lock()), %lld semaphore permits free, kills %llu killed %llu\n",
                      opt.stall_seconds, static_cast<unsigned long long>(now), static_cast<unsigned long long>(opt.messages),
-                     static_cast<unsigned long long>(s->sent.load()));
+                     static_cast<unsigned long long>(s->sent.load()),
+                     static_cast<unsigned long long>(s->unledgered_count.load()),
+                     static_cast<long long>(s->permits.available()),
+                     static_cast<unsigned long long>(s->kills.load()), static_cast<unsigned long long>(s->killed.load()));
+        s->dump_requested.store(true);
+        for (int i = 0; i < 30 && s->dumped.load() < opt.threads; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
         std::abort();
       }
     }
@@ -309,11 +348,12 @@ int main(int argc, char** argv) {
   const std::uint64_t want_sum = opt.messages * (opt.messages - 1) / 2;
   const std::uint64_t count = s->ledger_count + s->unledgered_count.load();
   const std::uint64_t sum = s->ledger_sum + s->unledgered_sum.load();
-  std::printf("weft_stress threads %d messages %llu kill_targets %s kills %llu killed %llu seconds %.2f\n",
+  std::printf("weft_stress threads %d messages %llu kill_targets %s kills %llu killed %llu unledgered %llu seconds %.2f\n",
               opt.threads, static_cast<unsigned long long>(opt.messages),
               opt.kill_targets == role::consumer ? "consumers" : "bystanders",
               static_cast<unsigned long long>(s->kills.load()),
-              static_cast<unsigned long long>(s->killed.load()), secs);
+              static_cast<unsigned long long>(s->killed.load()),
+              static_cast<unsigned long long>(s->unledgered_count.load()), secs);
   bool ok = true;
   if (missing) {
     std::printf("FAIL: %llu messages never arrived (first: %llu)\n", static_cast<unsigned long long>(missing),
