@@ -36,7 +36,7 @@ std::optional<input_line> next_line(game& g, session& s) {
   if (auto in = s.read_line(timeout - warn_before)) return in;
   s.line(paint(ansi::alert, "You have been idle a long time; you will be disconnected in " +
                                 std::to_string(warn_before.count()) + " seconds unless you type something."));
-  s.prompt("> ");
+  s.prompt("1> ");
   if (auto in = s.read_line(warn_before)) return in;
   s.kick("Disconnected for being idle. Your things are safe.");
   return std::nullopt;
@@ -66,7 +66,7 @@ void play(game& g, session& s) {
   show_room(c);
   rate_limit limit(g.opt.command_rate, g.opt.command_burst);
   for (;;) {
-    s.prompt("> ");
+    s.prompt("1> ");
     auto in = next_line(g, s);
     if (!in) return;
     auto t0 = weft::clock::now();

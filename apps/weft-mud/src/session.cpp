@@ -29,7 +29,7 @@ void session::write(std::string_view text) {
 void session::prompt(std::string_view text) {
   if (closed()) return;
   emit(colour ? std::string(text) : strip_ansi(text));
-  end_prompt();
+  end_prompt(text);
 }
 
 }  // namespace mud

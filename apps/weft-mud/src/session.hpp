@@ -74,7 +74,7 @@ class session {
  protected:
   // Bytes for the client, already in wire form (CRLF line ends).
   virtual void emit(std::string_view bytes) = 0;
-  virtual void end_prompt() = 0;
+  virtual void end_prompt(std::string_view text) = 0;
 };
 
 }  // namespace mud

@@ -110,7 +110,7 @@ void telnet_session::emit(std::string_view bytes) {
   else emit_raw(escape_iac(bytes));
 }
 
-void telnet_session::end_prompt() {
+void telnet_session::end_prompt(std::string_view) {
   if (eor_) emit_raw(std::string{char(IAC), char(EOR_CMD)});
   else if (!sga_) emit_raw(std::string{char(IAC), char(GA)});
 }

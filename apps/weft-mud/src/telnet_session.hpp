@@ -51,7 +51,7 @@ class telnet_session final : public session, private telnet::handler {
 
  private:
   void emit(std::string_view bytes) override;
-  void end_prompt() override;
+  void end_prompt(std::string_view text) override;
   void emit_raw(std::string_view bytes);
   void drop();
   // One read of the socket fed through the parser; false if `until` passed first.

@@ -17,6 +17,7 @@
 
 #include "line_editor.hpp"
 #include "session.hpp"
+#include "text.hpp"
 #include "weft/sync.hpp"
 #include "weft/tasklet.hpp"
 #include "weft/websocket/connection.hpp"
@@ -58,7 +59,9 @@ class ws_session final : public session {
 
  private:
   void emit(std::string_view bytes) override;
-  void end_prompt() override {}
+  // The page redraws its input line after the prompt, and output that arrives while a
+  // prompt stands goes below it: Core.Prompt tells the page where the prompt is.
+  void end_prompt(std::string_view text) override { gmcp("Core.Prompt", "{\"text\":" + json_string(text) + "}"); }
   void queue(bool binary, std::string data);
   void writer_loop(weft::websocket::connection* ws);
   void stop_writer();
