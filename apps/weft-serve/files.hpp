@@ -15,7 +15,4 @@ namespace weft_serve {
 // (a ".." segment, however encoded, or a symlink resolving outside), 404 otherwise.
 void serve_path(const std::string& root, weft::http::request& req, weft::http::response& res);
 
-// The Content-Type for a file name, by extension.
-std::string_view mime_type(std::string_view name);
-
 }  // namespace weft_serve

@@ -10,6 +10,7 @@
 
 #include "play.hpp"
 #include "text.hpp"
+#include "weft/http/mime.hpp"
 #include "weft/http/server.hpp"
 #include "weft/scheduler.hpp"
 #include "weft/websocket/error.hpp"
@@ -20,18 +21,6 @@ namespace mud {
 
 namespace http = weft::http;
 namespace websocket = weft::websocket;
-
-std::string_view content_type_for(std::string_view path) {
-  auto ends = [&](std::string_view ext) { return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext; };
-  if (ends(".html")) return "text/html; charset=utf-8";
-  if (ends(".css")) return "text/css";
-  if (ends(".js")) return "text/javascript";
-  if (ends(".ttf")) return "font/ttf";
-  if (ends(".txt")) return "text/plain; charset=utf-8";
-  if (ends(".png")) return "image/png";
-  if (ends(".json")) return "application/json";
-  return "application/octet-stream";
-}
 
 namespace {
 
@@ -85,7 +74,7 @@ struct web_server::impl {
       return;
     }
     res.status(200);
-    res.set("Content-Type", content_type_for(rel));
+    res.set("Content-Type", weft::http::mime_type(rel));
     res.set("Cache-Control", "no-cache");
     res.set("X-Content-Type-Options", "nosniff");
     try {

@@ -22,7 +22,4 @@ class web_server {
   std::unique_ptr<impl> impl_;
 };
 
-// Content-Type for a file name, by extension (the contract's table).
-std::string_view content_type_for(std::string_view path);
-
 }  // namespace mud
