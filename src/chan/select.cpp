@@ -5,7 +5,7 @@
 namespace weft::detail {
 
 void current_wait_identity(tasklet_impl** task, std::uint32_t* seq) {
-  tasklet_impl* t = this_scheduler().current_;
+  tasklet_impl* t = this_scheduler().current();
   *task = t;
   *seq = t->wait_seq;
 }

@@ -54,13 +54,13 @@ bool view_of(const scheduler_impl& s, const tasklet_impl* t, stack_view& v) {
     v.lo = reinterpret_cast<std::uintptr_t>(t->stack.base);
     v.hi = reinterpret_cast<std::uintptr_t>(t->stack.top);
     v.data = t->stack.base;
-  } else if (s.dense_occupant_ == t) {
-    v.lo = reinterpret_cast<std::uintptr_t>(s.dense_stack_.base);
-    v.hi = reinterpret_cast<std::uintptr_t>(s.dense_stack_.top);
-    v.data = s.dense_stack_.base;
+  } else if (s.dense_occupant() == t) {
+    v.lo = reinterpret_cast<std::uintptr_t>(s.dense_stack().base);
+    v.hi = reinterpret_cast<std::uintptr_t>(s.dense_stack().top);
+    v.data = s.dense_stack().base;
   } else {
     if (t->image == nullptr) return false;
-    v.hi = reinterpret_cast<std::uintptr_t>(s.dense_stack_.top);
+    v.hi = reinterpret_cast<std::uintptr_t>(s.dense_stack().top);
     v.lo = v.hi - t->image_size;
     v.data = t->image;
   }
@@ -71,7 +71,7 @@ bool view_of(const scheduler_impl& s, const tasklet_impl* t, stack_view& v) {
 
 std::vector<void*> tasklet_frames(const scheduler_impl& s, const tasklet_impl* t, int max) {
   std::vector<void*> pcs;
-  if (t == s.current_) {
+  if (t == s.current()) {
     pcs.resize(static_cast<std::size_t>(max));
     int n = ::backtrace(pcs.data(), max);
     pcs.resize(static_cast<std::size_t>(n > 1 ? n : 1));

@@ -13,7 +13,7 @@ namespace weft {
 namespace {
 
 const char* state_name(const detail::tasklet_impl* t, const detail::scheduler_impl& s) {
-  if (t == s.current_ && t->state == detail::tstate::runnable) return "running";
+  if (t == s.current() && t->state == detail::tstate::runnable) return "running";
   switch (t->state) {
     case detail::tstate::fresh: return "bound (not started)";
     case detail::tstate::runnable: return "runnable";
@@ -29,9 +29,7 @@ std::atomic<detail::scheduler_impl*> g_sigquit_target{nullptr};
 void on_sigquit(int) {
   detail::scheduler_impl* s = g_sigquit_target.load();
   if (!s) return;
-  s->dump_requested_.store(true);
-  s->has_remote_.store(true);
-  if (s->reactor_) s->reactor_->notify();
+  s->request_dump();
 }
 
 }  // namespace
@@ -39,8 +37,8 @@ void on_sigquit(int) {
 std::vector<tasklet_info> tasklet_snapshot(bool with_backtraces) {
   detail::scheduler_impl& s = detail::this_scheduler();
   std::vector<tasklet_info> all;
-  all.reserve(s.live_);
-  detail::tasklet_impl* t = s.main_;
+  all.reserve(s.live_count());
+  detail::tasklet_impl* t = s.main();
   do {
     tasklet_info i;
     i.handle = tasklet(t);
@@ -55,13 +53,13 @@ std::vector<tasklet_info> tasklet_snapshot(bool with_backtraces) {
     if (with_backtraces) i.backtrace = detail::symbolize(detail::tasklet_frames(s, t));
     all.push_back(std::move(i));
     t = t->all_next;
-  } while (t != s.main_);
+  } while (t != s.main());
   return all;
 }
 
 void dump_tasklets(std::ostream& out) {
   detail::scheduler_impl& s = detail::this_scheduler();
-  out << "weft: " << s.live_ << " tasklet(s), " << s.run_count() << " runnable\n";
+  out << "weft: " << s.live_count() << " tasklet(s), " << s.run_count() << " runnable\n";
   for (const tasklet_info& i : tasklet_snapshot(true)) {
     out << "  #" << i.id << ' ' << (i.name.empty() ? "(unnamed)" : i.name) << ": " << i.state;
     if (!i.waiting_on.empty()) out << " on " << i.waiting_on;

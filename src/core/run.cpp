@@ -33,19 +33,10 @@ tasklet run_for(std::chrono::nanoseconds budget) {
   return h;
 }
 
-namespace {
-void poll_now(scheduler_impl& s) {
-  if (s.has_remote_.load(std::memory_order_acquire)) s.drain_remote();
-  if (!s.timers_.empty()) s.fire_timers(std::chrono::steady_clock::now());
-  if (s.reactor_ && s.reactor_->waiting() > 0) s.idle_wait(0);
-  while (detail::waiter* w = s.nice_.pop_front()) s.end_wait(w->task, detail::wake_reason::signaled);
-}
-}  // namespace
-
 int pump() {
   scheduler_impl& s = detail::this_scheduler();
   detail::check_may_switch(s, "weft::pump");
-  poll_now(s);
+  s.poll_now();
   s.yield();
   return s.run_count() - 1;
 }
@@ -56,14 +47,12 @@ tasklet pump_for(std::chrono::nanoseconds budget) {
   auto end = std::chrono::steady_clock::now() + budget;
   // A pump frame: its caller stays in the run queue, so only the budget part applies.
   detail::run_frame f;
-  f.caller = s.current_;
   f.has_budget = true;
   f.budget_end = end;
-  s.frames_.push_back(&f);
-  s.watch_budget_ = true;
+  s.push_pump_frame(f);
   detail::frame_guard guard{&s, &f};
   for (;;) {
-    poll_now(s);
+    s.poll_now();
     if (s.run_count() <= 1) break;
     s.yield();
     if (f.expired || std::chrono::steady_clock::now() >= end) break;
@@ -88,41 +77,39 @@ bool cancel_sleep(void*, detail::waiter*) noexcept { return true; }
 void be_nice() {
   scheduler_impl& s = detail::this_scheduler();
   detail::waiter& w = detail::own_waiter();
-  s.nice_.push_back(&w);
-  detail::lock_guard g(s.local_lock_);
+  s.nice_queue().push_back(&w);
+  detail::lock_guard g(s.local_lock());
   static constexpr detail::wait_kind nice_kind{&cancel_nice, "be_nice", 0};
-  detail::block(g, nice_kind, &s.nice_);
+  detail::block(g, nice_kind, &s.nice_queue());
 }
 
 
 void schedule_remove() {
   scheduler_impl& s = detail::this_scheduler();
   detail::check_may_switch(s, "weft::schedule_remove");
-  detail::tasklet_impl* cur = s.current_;
+  detail::tasklet_impl* cur = s.current();
   s.ring_unlink(cur);
   cur->state = detail::tstate::paused;
   s.leave_and_switch(false);
   s.after_resume();
 }
 
-tasklet current() { return tasklet(detail::this_scheduler().current_); }
-tasklet main_tasklet() { return tasklet(detail::this_scheduler().main_); }
+tasklet current() { return tasklet(detail::this_scheduler().current()); }
+tasklet main_tasklet() { return tasklet(detail::this_scheduler().main()); }
 int run_count() noexcept {
   scheduler_impl& s = detail::this_scheduler();
-  return s.run_count() + (s.current_->rq_next == nullptr ? 1 : 0);
+  return s.run_count() + (s.current()->rq_next == nullptr ? 1 : 0);
 }
-std::size_t tasklet_count() noexcept { return detail::this_scheduler().live_; }
+std::size_t tasklet_count() noexcept { return detail::this_scheduler().live_count(); }
 
 error_handler set_error_handler(error_handler h) {
-  scheduler_impl& s = detail::this_scheduler();
-  std::swap(s.on_error_, h);
-  return h;
+  return detail::this_scheduler().swap_error_handler(std::move(h));
 }
 
 void sleep_until(clock::time_point when) {
   scheduler_impl& s = detail::this_scheduler();
   detail::own_waiter();
-  detail::lock_guard g(s.local_lock_);
+  detail::lock_guard g(s.local_lock());
   static constexpr detail::wait_kind sleep_kind{&cancel_sleep, "sleep", 0};
   detail::block(g, sleep_kind, nullptr, when);
 }

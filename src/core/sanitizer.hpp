@@ -73,7 +73,7 @@ inline void san_before_jump(tasklet_impl* from, tasklet_impl* to, const schedule
   const void* bottom = t_main_stack_bottom;
   std::size_t size = t_main_stack_size;
   if (!to->is_main) {
-    const stack_area& stack = to->kind == stack_kind::dense ? s.dense_stack_ : to->stack;
+    const stack_area& stack = to->kind == stack_kind::dense ? s.dense_stack() : to->stack;
     bottom = stack.base;
     size = stack.usable();
   }

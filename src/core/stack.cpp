@@ -157,7 +157,7 @@ void on_fault(int sig, siginfo_t* info, void* uctx) {
   const char* addr = static_cast<const char*>(info->si_addr);
   if (s != nullptr) {
     const stack_area* area = nullptr;
-    tasklet_impl* t = s->current_;
+    tasklet_impl* t = s->current();
     if (t != nullptr) area = s->stack_of(t);
     if (area && *area) {
       const char* guard_lo = static_cast<const char*>(area->mapping);

@@ -50,7 +50,7 @@ bool tasklet::paused() const noexcept {
 }
 bool tasklet::is_main() const noexcept { return impl_ && impl_->is_main; }
 bool tasklet::is_current() const noexcept {
-  return impl_ && impl_->sched == detail::tls_scheduler && impl_->sched->current_ == impl_;
+  return impl_ && impl_->sched == detail::tls_scheduler && impl_->sched->current() == impl_;
 }
 std::uint64_t tasklet::id() const noexcept { return impl_ ? impl_->id : 0; }
 std::string tasklet::name() const { return impl_ ? impl_->name_or("") : std::string(); }
@@ -104,7 +104,7 @@ void tasklet::insert() {
 void tasklet::remove() {
   scheduler_impl& s = detail::owner_thread(impl_, "tasklet::remove");
   if (impl_->state == tstate::blocked) throw scheduler_error("You cannot remove a blocked tasklet.");
-  if (impl_ == s.current_) throw scheduler_error("The current tasklet cannot be removed.");
+  if (impl_ == s.current()) throw scheduler_error("The current tasklet cannot be removed.");
   if (impl_->state == tstate::dead) throw scheduler_error("You cannot remove a dead tasklet.");
   if (impl_->state == tstate::runnable) {
     s.ring_unlink(impl_);
@@ -120,7 +120,7 @@ void tasklet::run() {
     return;
   }
   scheduler_impl& s = *impl_->sched;
-  if (impl_ == s.current_) return;
+  if (impl_ == s.current()) return;
   if (impl_->state == tstate::dead) throw scheduler_error("You cannot run an unbound(dead) tasklet");
   if (impl_->state == tstate::blocked) throw scheduler_error("You cannot run a blocked tasklet");
   detail::check_may_switch(s, "tasklet::run");
@@ -133,11 +133,11 @@ void tasklet::run() {
 
 void tasklet::switch_to() {
   scheduler_impl& s = detail::owner_thread(impl_, "tasklet::switch_to");
-  if (impl_ == s.current_) return;
+  if (impl_ == s.current()) return;
   if (impl_->state == tstate::dead) throw scheduler_error("You cannot switch to a dead tasklet");
   if (impl_->state == tstate::blocked) throw scheduler_error("You cannot switch to a blocked tasklet");
   detail::check_may_switch(s, "tasklet::switch_to");
-  tasklet_impl* cur = s.current_;
+  tasklet_impl* cur = s.current();
   if (impl_->state != tstate::runnable) s.make_runnable_before_current(impl_);
   s.ring_unlink(cur);
   cur->state = tstate::paused;

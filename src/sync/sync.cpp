@@ -20,7 +20,7 @@ constexpr detail::wait_kind semaphore_kind{&detail::cancel_site, "semaphore", 0}
 constexpr detail::wait_kind event_kind{&detail::cancel_site, "event", 0};
 constexpr detail::wait_kind wait_group_kind{&detail::cancel_site, "wait_group", 0};
 deadline after(duration d) { return std::chrono::steady_clock::now() + d; }
-detail::tasklet_impl* me() { return detail::this_scheduler().current_; }
+detail::tasklet_impl* me() { return detail::this_scheduler().current(); }
 }  // namespace
 
 // --- mutex -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ constexpr std::size_t small_stack = 64 * 1024;
 constexpr std::size_t canary_size = 16 * 1024;
 
 const weft::detail::stack_area& my_stack() {
-  return weft::detail::tls_scheduler->current_->stack;
+  return weft::detail::tls_scheduler->current()->stack;
 }
 
 // A frame three pages larger than the guard page that writes only its lowest bytes: without

@@ -41,7 +41,7 @@ io_status wait_io(int fd, io_event ev, io_deadline until) {
   if (!r.watch(fd, ev, &w)) return io_status::ready;
   static constexpr wait_kind readable_kind{&cancel_io, "fd readable", 0};
   static constexpr wait_kind writable_kind{&cancel_io, "fd writable", 0};
-  lock_guard g(s.local_lock_);
+  lock_guard g(s.local_lock());
   if (block(g, ev == io_event::readable ? readable_kind : writable_kind, &r, until, fd) ==
       wake_reason::timed_out)
     return io_status::timed_out;
@@ -62,18 +62,18 @@ void io_watch(int fd, io_event ev, waiter* w) {
 }
 
 void io_unwatch(int fd, io_event ev, waiter* w) noexcept {
-  if (scheduler_impl* s = tls_scheduler; s && s->reactor_) s->reactor_->unwatch(fd, ev, w);
+  if (scheduler_impl* s = tls_scheduler; s && s->io_if_any()) s->io_if_any()->unwatch(fd, ev, w);
 }
 
 bool io_hangup_seen(int fd) noexcept {
   scheduler_impl* s = tls_scheduler;
-  return s && s->reactor_ && s->reactor_->hangup_seen(fd);
+  return s && s->io_if_any() && s->io_if_any()->hangup_seen(fd);
 }
 
 void io_closing(int fd) noexcept {
   scheduler_impl* s = tls_scheduler;
-  if (!s || !s->reactor_) return;
-  s->reactor_->closing(fd, &on_closed, s);
+  if (!s || !s->io_if_any()) return;
+  s->io_if_any()->closing(fd, &on_closed, s);
 }
 
 }  // namespace weft::detail
