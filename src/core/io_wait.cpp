@@ -11,12 +11,10 @@ namespace weft::detail {
 
 namespace {
 
-// The waiter records which fd and direction it waits on: index = fd, slot = event.
 bool cancel_io(void* owner, waiter* w) noexcept {
   auto* r = static_cast<reactor*>(owner);
-  auto ev = static_cast<io_event>(reinterpret_cast<std::uintptr_t>(w->slot));
   if (!w->linked) return false;
-  r->unwatch(w->index, ev, w);
+  r->unwatch(w->fd, w->event, w);
   return true;
 }
 
@@ -29,14 +27,14 @@ void on_closed(void* ctx, waiter* w, io_status status) {
 
 }  // namespace
 
-io_status wait_io(int fd, io_event ev, io_deadline until) {
+io_status wait_io(int fd, io_event ev, deadline until) {
   scheduler_impl& s = this_scheduler();
   reactor& r = s.io();
   if (r.take_ready(fd, ev)) return io_status::ready;
   if (until <= std::chrono::steady_clock::now()) return io_status::timed_out;
   waiter& w = own_waiter();
-  w.index = fd;
-  w.slot = reinterpret_cast<void*>(static_cast<std::uintptr_t>(ev));
+  w.fd = fd;
+  w.event = ev;
   w.result = static_cast<std::uint8_t>(io_status::ready);
   if (!r.watch(fd, ev, &w)) return io_status::ready;
   static constexpr wait_kind readable_kind{&cancel_io, "fd readable", 0};

@@ -2,8 +2,9 @@
 // (sockets, pipes, the interposition layer): how a tasklet waits for a file descriptor.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
+
+#include "weft/detail/deadline.hpp"
 
 namespace weft::detail {
 
@@ -15,17 +16,18 @@ enum class io_status : std::uint8_t {
   closed,     // io_closing(fd) was called while this tasklet waited
 };
 
-using io_deadline = std::chrono::steady_clock::time_point;
-inline constexpr io_deadline no_deadline = io_deadline::max();
+// Earlier names of deadline and forever (deadline.hpp), for code written against them.
+using io_deadline = deadline;
+inline constexpr deadline no_deadline = forever;
 
-// Suspends the calling tasklet until `fd` is ready for `ev`, `deadline` passes, or another
+// Suspends the calling tasklet until `fd` is ready for `ev`, `until` passes, or another
 // tasklet of this thread calls io_closing(fd). Interest is registered with the thread's
 // reactor only while someone waits (edge cases: one reader and one writer may wait on the
 // same fd at once; two readers of one fd are served in FIFO order).
 // If the tasklet is killed meanwhile, the registration is dropped and tasklet_exit (or the
 // thrown exception) propagates from this call. Called from a thread's main tasklet it works
 // too (the thread sleeps in epoll_wait running other tasklets meanwhile).
-io_status wait_io(int fd, io_event ev, io_deadline deadline = no_deadline);
+io_status wait_io(int fd, io_event ev, deadline until = forever);
 
 struct waiter;
 // For select: whether fd is ready right now (one poll(2) with no wait), and queueing a

@@ -12,9 +12,11 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
+
+#include "weft/detail/deadline.hpp"
+#include "weft/detail/io_wait.hpp"
 
 namespace weft::detail {
 
@@ -100,9 +102,15 @@ struct waiter {
   std::uint8_t result = 0;        // set by whoever completes the wait; owner-defined meaning
   std::int8_t queue_tag = 0;      // owner-defined: which of the owner's queues holds it
   std::uint32_t seq = 0;          // the tasklet's wait sequence when it blocked
-  void* slot = nullptr;           // owner-defined: value to send, or where to receive
+  union {
+    void* slot = nullptr;         // channels: the value to send, or where to receive it
+    io_event event;               // an fd wait (io_wait.cpp): the direction waited for
+  };
   select_record* sel = nullptr;   // non-null for a select case
-  int index = 0;                  // the select case index
+  union {
+    int index = 0;                // the select case index
+    int fd;                       // an fd wait (io_wait.cpp): the descriptor
+  };
   // Select cases only: set (under the queue owner's lock) by a channel's destructor that
   // unlinked this case, so the select never touches that channel again.
   std::atomic<bool> owner_gone{false};
@@ -180,9 +188,6 @@ enum class wake_mode : std::uint8_t {
   switch_now,        // it runs at once; the caller stays runnable right behind it
   append_and_yield,  // Stackless's schedule_all: append it, and the caller yields too
 };
-
-using deadline = std::chrono::steady_clock::time_point;
-inline constexpr deadline forever = deadline::max();
 
 // The current tasklet's own waiter node, reset for a new wait.
 waiter& own_waiter() noexcept;
