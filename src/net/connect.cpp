@@ -4,6 +4,7 @@
 #include <string>
 #include <system_error>
 
+#include "net/io_loop.hpp"
 #include "net/throw.hpp"
 #include "weft/net/dns.hpp"
 
@@ -27,7 +28,7 @@ socket tcp_connect(const address& a, std::optional<clock::duration> timeout) {
 
 socket tcp_connect(std::string_view host, std::uint16_t port, std::optional<clock::duration> timeout) {
   std::vector<address> addrs = resolve(host, port);
-  const auto deadline = timeout ? clock::now() + *timeout : clock::time_point::max();
+  const auto deadline = detail::deadline_after(timeout);
   std::error_code last;
   address last_addr;
   for (const address& a : addrs) {

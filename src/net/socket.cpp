@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "net/io_loop.hpp"
+#include "net/whole_transfer.hpp"
 #include "net/throw.hpp"
 #include "sys/sys.hpp"
 #include "sys/unique_fd.hpp"
@@ -18,7 +20,7 @@ namespace weft::net {
 namespace {
 
 using weft::detail::io_event;
-using weft::detail::io_status;
+using detail::wait_budget;
 
 std::error_code code(std::errc e) noexcept { return std::make_error_code(e); }
 
@@ -99,39 +101,32 @@ void socket::set_blocking(bool on) noexcept { timeout_ = on ? no_timeout : 0; }
 
 // ---- the wait loop ----------------------------------------------------------------------
 
-// Runs `call(fd, ec)` (one non-blocking syscall returning ssize_t) until it succeeds, fails
-// for real, or the mode says to stop waiting. The deadline is computed only once a wait is
-// needed, so the ready path reads no clock.
-// `fixed`, if given, replaces the per-call deadline (for calls made of several rounds).
+namespace {
+
+// Runs `call(fd, ec)`, one non-blocking syscall returning ssize_t, through the wait loop
+// (io_loop.hpp): the bytes (or descriptor) it returned, or 0 with ec set.
 template <class Call>
-std::size_t socket::io_loop(bool write, Call call, std::error_code& ec, const clock::time_point* fixed) {
-  const int fd = fd_;
-  if (fd < 0) {
-    ec = code(std::errc::bad_file_descriptor);
-    return 0;
-  }
-  weft::detail::io_deadline deadline = fixed ? *fixed : weft::detail::no_deadline;
-  bool deadline_set = fixed != nullptr;
-  for (;;) {
-    ssize_t n = call(fd, ec);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    if (!sys::would_block(ec) || timeout_ == 0) return 0;
-    if (!deadline_set && timeout_ != no_timeout) {
-      deadline = clock::now() + clock::duration(timeout_);
-      deadline_set = true;
+std::size_t retry_call(const socket& s, io_event ev, wait_budget& budget, std::error_code& ec, Call call) {
+  std::size_t result = 0;
+  detail::io_loop(s, budget, ec, [&](int fd, std::error_code& e) -> std::optional<io_event> {
+    ssize_t n = call(fd, e);
+    if (n >= 0) {
+      result = static_cast<std::size_t>(n);
+      return std::nullopt;
     }
-    io_status st = weft::detail::wait_io(fd, write ? io_event::writable : io_event::readable, deadline);
-    if (st == io_status::timed_out) {
-      ec = code(std::errc::timed_out);
-      return 0;
-    }
-    // Closed under us: report it without touching the (possibly reused) descriptor.
-    if (st == io_status::closed || fd_ != fd) {
-      ec = code(std::errc::operation_canceled);
-      return 0;
-    }
-  }
+    if (!sys::would_block(e)) return std::nullopt;
+    return ev;
+  });
+  return ec ? 0 : result;
 }
+
+template <class Call>
+std::size_t retry_call(const socket& s, io_event ev, std::error_code& ec, Call call) {
+  wait_budget budget(s.timeout());
+  return retry_call(s, ev, budget, ec, call);
+}
+
+}  // namespace
 
 // ---- set-up -----------------------------------------------------------------------------
 
@@ -166,16 +161,16 @@ void socket::listen(int backlog) {
 socket socket::accept(address* peer, std::error_code& ec) {
   address from;
   auto backoff = std::chrono::duration_cast<clock::duration>(backoff_min);
-  const bool timed = timeout_ != no_timeout && timeout_ != 0;
-  const auto deadline = timed ? clock::now() + clock::duration(timeout_) : clock::time_point::max();
+  // The timeout bounds the whole call, back-offs included.
+  wait_budget budget = wait_budget::starting_now(timeout());
   const int fd = fd_;
   for (;;) {
-    auto n = io_loop(false, [&](int fd, std::error_code& e) -> ssize_t {
+    auto n = retry_call(*this, io_event::readable, budget, ec, [&](int fd, std::error_code& e) -> ssize_t {
       socklen_t len = address::native_capacity();
       int r = sys::accept(fd, from.native(), &len, e);
       if (r >= 0) from.set_native_size(len);
       return r;
-    }, ec, timed ? &deadline : nullptr);
+    });
     if (!ec) {
       socket s(static_cast<int>(n));
       s.peer_ = from;
@@ -186,11 +181,11 @@ socket socket::accept(address* peer, std::error_code& ec) {
     if (!out_of_resources(ec) || timeout_ == 0) return {};
     // Out of descriptors: the pending connection stays queued until one is free.
     auto now = clock::now();
-    if (now >= deadline) {
+    if (now >= budget.until()) {
       ec = code(std::errc::timed_out);
       return {};
     }
-    weft::sleep_until(std::min(now + backoff, deadline));
+    weft::sleep_until(std::min(now + backoff, budget.until()));
     if (fd_ != fd) {
       ec = code(std::errc::operation_canceled);
       return {};
@@ -218,15 +213,15 @@ void socket::connect(const address& a, std::error_code& ec) {
   }
   // A Unix socket whose listener's backlog is full says EAGAIN and must retry connect();
   // waiting for writability would spin, so back off instead.
-  auto deadline = timeout_ == no_timeout ? clock::time_point::max() : clock::now() + clock::duration(timeout_);
+  wait_budget budget = wait_budget::starting_now(timeout());
   auto backoff = std::chrono::duration_cast<clock::duration>(backoff_min);
   while (sys::would_block(ec) && a.is_unix() && timeout_ != 0) {
     auto now = clock::now();
-    if (now >= deadline) {
+    if (now >= budget.until()) {
       ec = code(std::errc::timed_out);
       return;
     }
-    weft::sleep_until(std::min(now + backoff, deadline));
+    weft::sleep_until(std::min(now + backoff, budget.until()));
     if (fd_ != fd) {
       ec = code(std::errc::operation_canceled);
       return;
@@ -238,16 +233,7 @@ void socket::connect(const address& a, std::error_code& ec) {
     }
   }
   if (ec != std::errc::operation_in_progress || timeout_ == 0) return;
-  io_status st = weft::detail::wait_io(fd, io_event::writable,
-                                       timeout_ == no_timeout ? weft::detail::no_deadline : deadline);
-  if (st == io_status::timed_out) {
-    ec = code(std::errc::timed_out);
-    return;
-  }
-  if (st == io_status::closed || fd_ != fd) {
-    ec = code(std::errc::operation_canceled);
-    return;
-  }
+  if (!detail::await_fd(*this, fd, io_event::writable, budget.until(), ec)) return;
   int err = 0;
   socklen_t len = sizeof err;
   if (!sys::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len, ec)) return;
@@ -269,21 +255,11 @@ void socket::connect(const address& a) {
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
   if (drained_ && timeout_ != 0 && fd_ >= 0 && !weft::detail::io_hangup_seen(fd_)) {
     drained_ = false;
-    io_status st = weft::detail::wait_io(
-        fd_, io_event::readable,
-        timeout_ == no_timeout ? weft::detail::no_deadline : clock::now() + clock::duration(timeout_));
-    if (st == io_status::timed_out) {
-      ec = code(std::errc::timed_out);
-      return 0;
-    }
-    if (st == io_status::closed || fd_ < 0) {
-      ec = code(std::errc::operation_canceled);
-      return 0;
-    }
+    if (!detail::await_fd(*this, fd_, io_event::readable, detail::deadline_after(timeout()), ec)) return 0;
   }
-  std::size_t n = io_loop(false, [&](int fd, std::error_code& e) {
+  std::size_t n = retry_call(*this, io_event::readable, ec, [&](int fd, std::error_code& e) {
     return sys::recv(fd, buf.data(), buf.size(), flags, e);
-  }, ec);
+  });
   if (!ec && n > 0 && n < buf.size() && !(flags & MSG_PEEK)) {
     if (stream_ < 0) {
       int type = 0;
@@ -310,12 +286,12 @@ std::string socket::recv(std::size_t max, int flags) {
 }
 
 std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int flags, std::error_code& ec) {
-  return io_loop(false, [&](int fd, std::error_code& e) {
+  return retry_call(*this, io_event::readable, ec, [&](int fd, std::error_code& e) {
     socklen_t len = address::native_capacity();
     ssize_t n = sys::recvfrom(fd, buf.data(), buf.size(), flags, from.native(), &len, e);
     if (n >= 0) from.set_native_size(len);
     return n;
-  }, ec);
+  });
 }
 
 std::size_t socket::recvfrom_into(std::span<std::byte> buf, address& from, int flags) {
@@ -333,9 +309,9 @@ std::pair<std::string, address> socket::recvfrom(std::size_t max, int flags) {
 }
 
 std::size_t socket::send(std::span<const std::byte> data, int flags, std::error_code& ec) {
-  return io_loop(true, [&](int fd, std::error_code& e) {
+  return retry_call(*this, io_event::writable, ec, [&](int fd, std::error_code& e) {
     return sys::send(fd, data.data(), data.size(), flags, e);
-  }, ec);
+  });
 }
 
 std::size_t socket::send(std::span<const std::byte> data, int flags) {
@@ -347,18 +323,12 @@ std::size_t socket::send(std::span<const std::byte> data, int flags) {
 
 std::size_t socket::sendall(std::span<const std::byte> data, int flags, std::error_code& ec) {
   // The timeout bounds the whole transfer: every round shares one deadline.
-  const bool timed = timeout_ != no_timeout && timeout_ != 0;
-  const auto deadline = timed ? clock::now() + clock::duration(timeout_) : clock::time_point::max();
-  std::size_t done = 0;
-  ec.clear();
-  while (done < data.size()) {
-    auto rest = data.subspan(done);
-    done += io_loop(true, [&](int fd, std::error_code& e) {
-      return sys::send(fd, rest.data(), rest.size(), flags, e);
-    }, ec, timed ? &deadline : nullptr);
-    if (ec) break;
-  }
-  return done;
+  wait_budget budget = wait_budget::starting_now(timeout());
+  return detail::write_all(data, ec, [&](std::span<const std::byte> rest, std::error_code& e) {
+    return retry_call(*this, io_event::writable, budget, e, [&](int fd, std::error_code& e2) {
+      return sys::send(fd, rest.data(), rest.size(), flags, e2);
+    });
+  });
 }
 
 void socket::sendall(std::span<const std::byte> data, int flags) {
@@ -369,9 +339,9 @@ void socket::sendall(std::span<const std::byte> data, int flags) {
 
 std::size_t socket::sendto(std::span<const std::byte> data, const address& to, int flags,
                            std::error_code& ec) {
-  return io_loop(true, [&](int fd, std::error_code& e) {
+  return retry_call(*this, io_event::writable, ec, [&](int fd, std::error_code& e) {
     return sys::sendto(fd, data.data(), data.size(), flags, to.native(), to.native_size(), e);
-  }, ec);
+  });
 }
 
 std::size_t socket::sendto(std::span<const std::byte> data, const address& to, int flags) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "net/throw.hpp"
+#include "net/whole_transfer.hpp"
 #include "weft/net/error.hpp"
 
 namespace weft::net {
@@ -106,18 +107,9 @@ std::string stream::read_until(std::string_view delim, std::size_t max) {
 }
 
 std::size_t stream::read_exact(std::span<std::byte> buf, std::error_code& ec) {
-  ec.clear();
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    std::size_t n = read_some(buf.subspan(done), ec);
-    if (ec) break;
-    if (n == 0) {
-      ec = stream_errc::eof;
-      break;
-    }
-    done += n;
-  }
-  return done;
+  return detail::read_exact(buf, ec, [&](std::span<std::byte> rest, std::error_code& e) {
+    return read_some(rest, e);
+  });
 }
 
 void stream::read_exact(std::span<std::byte> buf) {

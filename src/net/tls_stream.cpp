@@ -29,7 +29,9 @@
 #include <climits>
 #include <string>
 
+#include "net/io_loop.hpp"
 #include "net/throw.hpp"
+#include "net/whole_transfer.hpp"
 #include "sys/sys.hpp"
 #include "weft/detail/io_wait.hpp"
 #include "weft/net/connect.hpp"
@@ -60,8 +62,8 @@ struct tls_state {
 namespace {
 
 using detail::tls_state;
+using detail::wait_budget;
 using weft::detail::io_event;
-using weft::detail::io_status;
 
 std::error_code code(std::errc e) noexcept { return std::make_error_code(e); }
 
@@ -156,64 +158,41 @@ std::error_code failure(tls_state& st, int ssl_error) {
   return detail::take_openssl_error(code(std::errc::protocol_error));
 }
 
-// Calls op() (an SSL_* call returning > 0 on success, <= 0 otherwise) until it succeeds or
-// fails for real, waiting for the descriptor in between. Returns op()'s result, or 0 with
-// ec set; SSL_ERROR_ZERO_RETURN (close_notify) returns 0 with ec clear. `fixed` replaces
-// the per-call deadline for calls made of several rounds.
+// Calls op() (an SSL_* call returning > 0 on success, <= 0 otherwise) through the wait loop
+// (io_loop.hpp) until it succeeds or fails for real. Returns op()'s result, or 0 with ec
+// set; SSL_ERROR_ZERO_RETURN (close_notify) returns 0 with ec clear.
 template <class Op>
-int drive(tls_state& st, Op op, std::error_code& ec, const clock::time_point* fixed = nullptr) {
-  const int fd = st.sock_.native_handle();
-  if (fd < 0) {
-    ec = code(std::errc::bad_file_descriptor);
-    return 0;
-  }
-  weft::detail::io_deadline deadline = fixed ? *fixed : weft::detail::no_deadline;
-  bool deadline_set = fixed != nullptr;
-  for (;;) {
+int drive(tls_state& st, wait_budget& budget, std::error_code& ec, Op op) {
+  int result = 0;
+  detail::io_loop(st.sock_, budget, ec, [&](int, std::error_code& e) -> std::optional<io_event> {
     ERR_clear_error();
     st.sys_error_.clear();
     int r = op();
     if (r > 0) {
-      ec.clear();
-      return r;
+      e.clear();
+      result = r;
+      return std::nullopt;
     }
-    io_event ev;
-    switch (int e = SSL_get_error(st.ssl_, r)) {
-      case SSL_ERROR_WANT_READ: ev = io_event::readable; break;
-      case SSL_ERROR_WANT_WRITE: ev = io_event::writable; break;
-      case SSL_ERROR_ZERO_RETURN: ec.clear(); return 0;
-      default: ec = failure(st, e); return 0;
+    switch (int err = SSL_get_error(st.ssl_, r)) {
+      case SSL_ERROR_WANT_READ: e = code(std::errc::operation_would_block); return io_event::readable;
+      case SSL_ERROR_WANT_WRITE: e = code(std::errc::operation_would_block); return io_event::writable;
+      case SSL_ERROR_ZERO_RETURN: e.clear(); return std::nullopt;
+      default: e = failure(st, err); return std::nullopt;
     }
-    auto timeout = st.sock_.timeout();
-    if (timeout && timeout->count() == 0) {
-      ec = code(std::errc::operation_would_block);
-      return 0;
-    }
-    if (!deadline_set) {
-      if (timeout) deadline = clock::now() + *timeout;
-      if (st.deadline_ && *st.deadline_ < deadline) deadline = *st.deadline_;
-      deadline_set = true;
-    }
-    io_status s = weft::detail::wait_io(fd, ev, deadline);
-    if (s == io_status::timed_out) {
-      ec = code(std::errc::timed_out);
-      return 0;
-    }
-    if (s == io_status::closed || st.sock_.native_handle() != fd) {
-      ec = code(std::errc::operation_canceled);
-      return 0;
-    }
-  }
+  });
+  return ec ? 0 : result;
 }
 
-// The deadline of a call made of several rounds, or nullopt if each round may wait forever.
-std::optional<clock::time_point> whole_call_deadline(const tls_state& st) {
-  std::optional<clock::time_point> d = st.deadline_;
-  if (auto t = st.sock_.timeout(); t && t->count() > 0) {
-    auto mine = clock::now() + *t;
-    if (!d || mine < *d) d = mine;
-  }
-  return d;
+// One SSL call: the socket's timeout from its first wait, capped by the stream's deadline.
+template <class Op>
+int drive(tls_state& st, std::error_code& ec, Op op) {
+  wait_budget budget(st.sock_.timeout(), st.deadline_);
+  return drive(st, budget, ec, op);
+}
+
+// A call made of several rounds (a handshake, write_all, ...): one deadline for all of them.
+wait_budget whole_call(const tls_state& st) {
+  return wait_budget::starting_now(st.sock_.timeout(), st.deadline_);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -307,8 +286,8 @@ void tls_stream::connect(std::string_view host, std::error_code& ec) {
     }
     st.configured_ = true;
   }
-  auto d = whole_call_deadline(st);
-  drive(st, [&] { return SSL_do_handshake(st.ssl_); }, ec, d ? &*d : nullptr);
+  wait_budget budget = whole_call(st);
+  drive(st, budget, ec, [&] { return SSL_do_handshake(st.ssl_); });
   if (!ec) st.done_ = true;
 }
 
@@ -336,8 +315,8 @@ void tls_stream::accept(std::error_code& ec) {
     return;
   }
   st.configured_ = true;
-  auto d = whole_call_deadline(st);
-  drive(st, [&] { return SSL_do_handshake(st.ssl_); }, ec, d ? &*d : nullptr);
+  wait_budget budget = whole_call(st);
+  drive(st, budget, ec, [&] { return SSL_do_handshake(st.ssl_); });
   if (!ec) {
     st.done_ = true;
     if (const char* name = SSL_get_servername(st.ssl_, TLSEXT_NAMETYPE_host_name)) st.host_ = name;
@@ -361,7 +340,7 @@ std::size_t tls_stream::read_some(std::span<std::byte> buf, std::error_code& ec)
   if (buf.empty()) return 0;
   std::size_t n = 0;
   const std::size_t len = std::min<std::size_t>(buf.size(), INT_MAX);
-  drive(*s_, [&] { return SSL_read_ex(s_->ssl_, buf.data(), len, &n); }, ec);
+  drive(*s_, ec, [&] { return SSL_read_ex(s_->ssl_, buf.data(), len, &n); });
   return ec ? 0 : n;
 }
 
@@ -380,7 +359,7 @@ std::size_t tls_stream::write_some(std::span<const std::byte> data, std::error_c
   ec.clear();
   if (data.empty()) return 0;
   std::size_t n = 0;
-  drive(*s_, [&] { return SSL_write_ex(s_->ssl_, data.data(), data.size(), &n); }, ec);
+  drive(*s_, ec, [&] { return SSL_write_ex(s_->ssl_, data.data(), data.size(), &n); });
   return ec ? 0 : n;
 }
 
@@ -396,17 +375,12 @@ std::size_t tls_stream::write_all(std::span<const std::byte> data, std::error_co
     ec = s_ ? std::error_code(tls_errc::no_handshake) : code(std::errc::bad_file_descriptor);
     return 0;
   }
-  ec.clear();
-  auto d = whole_call_deadline(*s_);
-  std::size_t done = 0;
-  while (done < data.size()) {
+  wait_budget budget = whole_call(*s_);
+  return detail::write_all(data, ec, [&](std::span<const std::byte> rest, std::error_code& e) {
     std::size_t n = 0;
-    auto rest = data.subspan(done);
-    drive(*s_, [&] { return SSL_write_ex(s_->ssl_, rest.data(), rest.size(), &n); }, ec, d ? &*d : nullptr);
-    if (ec) break;
-    done += n;
-  }
-  return done;
+    drive(*s_, budget, e, [&] { return SSL_write_ex(s_->ssl_, rest.data(), rest.size(), &n); });
+    return e ? 0 : n;
+  });
 }
 
 void tls_stream::write_all(std::span<const std::byte> data) {
@@ -420,22 +394,13 @@ std::size_t tls_stream::read_exact(std::span<std::byte> buf, std::error_code& ec
     ec = s_ ? std::error_code(tls_errc::no_handshake) : code(std::errc::bad_file_descriptor);
     return 0;
   }
-  ec.clear();
-  auto d = whole_call_deadline(*s_);
-  std::size_t done = 0;
-  while (done < buf.size()) {
+  wait_budget budget = whole_call(*s_);
+  return detail::read_exact(buf, ec, [&](std::span<std::byte> rest, std::error_code& e) {
     std::size_t n = 0;
-    auto rest = buf.subspan(done);
     const std::size_t len = std::min<std::size_t>(rest.size(), INT_MAX);
-    drive(*s_, [&] { return SSL_read_ex(s_->ssl_, rest.data(), len, &n); }, ec, d ? &*d : nullptr);
-    if (ec) break;
-    if (n == 0) {
-      ec = stream_errc::eof;
-      break;
-    }
-    done += n;
-  }
-  return done;
+    drive(*s_, budget, e, [&] { return SSL_read_ex(s_->ssl_, rest.data(), len, &n); });
+    return e ? 0 : n;
+  });
 }
 
 void tls_stream::read_exact(std::span<std::byte> buf) {
@@ -462,12 +427,12 @@ void tls_stream::shutdown(std::error_code& ec) {
   // Not SSL_get_shutdown(): after a timeout the alert is queued but unsent, and calling
   // SSL_shutdown again sends it (and only then would wait for the peer's).
   if (st.shutdown_sent_) return;
-  auto d = whole_call_deadline(st);
+  wait_budget budget = whole_call(st);
   // 0: our close_notify is out, the peer's not yet read; 1: both. Either is done for us.
-  drive(st, [&] {
+  drive(st, budget, ec, [&] {
     int r = SSL_shutdown(st.ssl_);
     return r >= 0 ? 1 : r;
-  }, ec, d ? &*d : nullptr);
+  });
   if (!ec) st.shutdown_sent_ = true;
 }
 

@@ -154,9 +154,6 @@ class socket {
 
  private:
   explicit socket(int fd) noexcept : fd_(fd) {}
-  template <class Call>
-  std::size_t io_loop(bool write, Call call, std::error_code& ec,
-                      const clock::time_point* fixed_deadline = nullptr);
   address where() const;
 
   // Timeouts in nanoseconds: no_timeout = blocking, 0 = non-blocking.
