@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Net figures: one echo server three ways (weft's examples/echo_server, a plain epoll server in
-# C, Go goroutine-per-connection), each pinned to CPU 0 and driven from CPU 1 by echo_load over
-# 127.0.0.1, followed by weft/peer ratios.
+# Net figures: one echo server four ways (weft's examples/echo_server with the io_uring and with
+# the epoll reactor, a plain epoll server in C, Go goroutine-per-connection), each pinned to
+# CPU 0 and driven from CPU 1 by echo_load over 127.0.0.1, at 100 and at 10,000 connections,
+# followed by weft/peer ratios. Throughput is req/s; _cpu is the server's CPU ns per echo.
 #   bash bench/run_net.sh <build-dir>
 # Environment: WEFT_BENCH_SECONDS (measured seconds per run, default 2) and
 # WEFT_BENCH_ROUNDS (default 3): the runs are interleaved round by round and the best round
@@ -26,13 +27,16 @@ if [ "$hard" = unlimited ] || [ "$hard" -ge 20000 ]; then ulimit -n 20000; else 
 
 # --- the servers -------------------------------------------------------------------------
 
-# server_cmd holds a command line without --port (split on spaces: keep paths plain).
+# server_cmd holds a command line without --port, after `env` (so it may start with VAR=value
+# assignments; split on spaces: keep paths plain).
 declare -A server_cmd server_pid server_port
 servers=()
 idle_only=()  # variants measured for idle memory only, to keep the run short
+# weft once per reactor backend (WEFT_REACTOR, docs/reactor.md).
 if [ -x "$build/examples/echo_server" ]; then
-  servers+=(weft)
-  server_cmd[weft]=$build/examples/echo_server
+  servers+=(weft_uring weft_epoll)
+  server_cmd[weft_uring]="WEFT_REACTOR=uring $build/examples/echo_server"
+  server_cmd[weft_epoll]="WEFT_REACTOR=epoll $build/examples/echo_server"
   idle_only+=(weft_dense)
   server_cmd[weft_dense]="$build/examples/echo_server --dense"
 else
@@ -160,11 +164,12 @@ for conns in 100 10000; do
 done
 
 for conns in 100 10000; do
-  for peer in epoll_c go; do
-    ratio "weft.echo_${conns}_vs_$peer" "weft.echo_$conns" "$peer.echo_$conns"
-    ratio "weft.echo_${conns}_cpu_vs_$peer" "weft.echo_${conns}_cpu" "$peer.echo_${conns}_cpu"
+  for w in weft_uring weft_epoll; do
+    for peer in epoll_c go; do
+      ratio "$w.echo_${conns}_vs_$peer" "$w.echo_$conns" "$peer.echo_$conns"
+      ratio "$w.echo_${conns}_cpu_vs_$peer" "$w.echo_${conns}_cpu" "$peer.echo_${conns}_cpu"
+    done
   done
 done
-ratio weft.idle_conn_vs_go weft.idle_conn go.idle_conn
-ratio weft_dense.idle_conn_vs_go weft_dense.idle_conn go.idle_conn
+for w in weft_uring weft_epoll weft_dense; do ratio "$w.idle_conn_vs_go" "$w.idle_conn" go.idle_conn; done
 exit 0

@@ -1,32 +1,46 @@
 // The reactor: readiness of file descriptors for the tasklets of one thread.
 //
-// The backend contract. A backend (reactor_epoll.cpp today) implements exactly:
-//   reactor(), ~reactor()            own the kernel object and a cross-thread wake-up
+// Design. The reactor is Go's netpoll split the same way: this class keeps everything about
+// an fd that is generic (reactor.cpp: the fd table, the reader and writer queues, the ready
+// bits, hang-up, "cannot be polled"), and a backend behind `poller` (poller.hpp) only makes
+// the system calls: reactor_epoll.cpp and reactor_uring.cpp. WEFT_REACTOR picks the backend
+// when the reactor is made (docs/reactor.md).
+// An fd is armed the first time a tasklet waits on it and stays armed, edge-triggered, until
+// closing(). Readiness goes only to tasklets that wait; an edge that arrives while nobody
+// waits sets a ready bit that the next wait consumes, so the caller retries its syscall.
+// The scheduler calls poll() as its idle wait, with the next timer as the timeout, so there
+// is no reactor thread.
+// Rejected: arming per wait (EPOLLONESHOT, a one-shot poll SQE): one or two more system calls
+// per blocking read, a fifth of the echo benchmark. Rejected: a virtual call per fd event
+// into the generic part; backends call report() directly, and only arm/disarm/wait/wake are
+// virtual (once per new fd, per close, per idle wait).
+//
+// The calls the core uses:
+//   take_ready(fd, ev)               consume a ready bit: true means retry the syscall
 //   watch(fd, ev, w)                 w's tasklet waits for ev on fd (it then blocks); false
 //                                    if the fd cannot be watched and is always ready (a
 //                                    regular file): w is not queued
 //   unwatch(fd, ev, w)               forget that wait (timeout, kill); w may be unqueued
 //   poll(timeout_ms, on_ready, ctx)  wait up to timeout_ms (-1: no limit, 0: just look) and
 //                                    hand every completed wait to on_ready
-//   closing(fd, on_ready, ctx)       complete every wait on fd with io_status::closed
+//   closing(fd, on_ready, ctx)       complete every wait on fd with io_status::closed and
+//                                    disarm it: call before close(2)
 //   notify()                         any thread: make a running or future poll return now
+//   hangup_seen(fd)                  the peer hung up or the fd failed (sticky until closing)
 //   waiting()                        number of queued waits (the deadlock check reads it)
-// The scheduler calls poll() as its idle wait, with the next timer as the timeout, so there
-// is no separate reactor thread. An io_uring backend slots in behind the same calls: watch()
-// queues an IORING_OP_POLL_ADD (multishot) for the fd, unwatch() an IORING_OP_POLL_REMOVE,
-// poll() is io_uring_enter with a timeout SQE and notify() writes an eventfd registered with
-// the ring. A completion-port backend (IOCP) needs the socket layer to issue the operation
-// itself rather than wait for readiness: that is why sockets call wait_io only after a
-// would-block, leaving room for an `operation` variant of watch() later.
 //
-// Invariants: one reactor per scheduler; every call except notify() is made on the
-// scheduler's own thread. A waiter is queued on at most one fd.
+// Invariants: one reactor per scheduler, made on the scheduler's thread; every call except
+// notify() is made on that thread. A waiter is queued on at most one fd. An entry is armed
+// under its current tag only; closing() changes the tag, so reports still on their way for
+// the closed fd never reach a later fd with the same number.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "reactor/poller.hpp"
 #include "weft/detail/io_wait.hpp"
 #include "weft/detail/wait.hpp"
 
@@ -36,7 +50,9 @@ class reactor {
  public:
   using ready_fn = void (*)(void* ctx, waiter* w, io_status status);
 
+  // The backend WEFT_REACTOR names (see make_poller); throws if it names none.
   reactor();
+  explicit reactor(std::unique_ptr<poller> backend);
   ~reactor();
   reactor(const reactor&) = delete;
   reactor& operator=(const reactor&) = delete;
@@ -44,34 +60,59 @@ class reactor {
   // Returns true if the fd is already known ready for ev (an edge arrived while nobody
   // waited): the caller should retry its syscall instead of blocking. The readiness is
   // consumed.
-  bool take_ready(int fd, io_event ev) noexcept;
+  bool take_ready(int fd, io_event ev) noexcept {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
+    fd_entry& e = fds_[static_cast<std::size_t>(fd)];
+    bool& bit = ev == io_event::readable ? e.read_ready : e.write_ready;
+    if (!bit) return false;
+    bit = false;
+    return true;
+  }
   [[nodiscard]] bool watch(int fd, io_event ev, waiter* w);
   void unwatch(int fd, io_event ev, waiter* w) noexcept;
   int poll(int timeout_ms, ready_fn on_ready, void* ctx);
   void closing(int fd, ready_fn on_ready, void* ctx) noexcept;
-  void notify() noexcept;
+  void notify() noexcept { backend_->wake(); }
   bool hangup_seen(int fd) const noexcept {
     return fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() && fds_[static_cast<std::size_t>(fd)].hangup;
   }
   std::size_t waiting() const noexcept { return waiting_; }
+  // "epoll" or "uring".
+  const char* backend_name() const noexcept { return backend_->name(); }
+
+  // The backend side, called from poller::wait() only.
+  // fd, armed under `tag`, reported `bits` (poll_bits). Returns false if the report is stale
+  // (fd was closed since): the backend must then not re-arm it.
+  bool report(int fd, std::uint32_t tag, std::uint32_t bits);
+  // The kernel ended fd's registration by itself (io_uring: the fd was closed behind the
+  // reactor's back, or cannot be polled). Every waiter wakes to retry its syscall; the next
+  // wait arms the fd again, or, if `always_ready`, never waits for it until closing().
+  void report_ended(int fd, std::uint32_t tag, bool always_ready);
 
  private:
   struct fd_entry {
     wait_queue readers;
     wait_queue writers;
-    bool registered = false;
+    std::uint32_t tag = 0;     // the registration's generation; changes at closing()
+    bool armed = false;        // the backend watches the fd under `tag`
     bool read_ready = false;
     bool write_ready = false;
-    bool hangup = false;  // the peer closed or the fd failed; sticky until closing()
-    bool unwatchable = false;  // epoll refused it (EPERM): always ready, until closing()
+    bool hangup = false;       // the peer closed or the fd failed; sticky until closing()
+    bool unwatchable = false;  // the kernel cannot poll it: always ready, until closing()
   };
   fd_entry& entry(int fd);
-  void dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ctx);
+  void wake_all(wait_queue& q, io_status status);
 
-  int epfd_ = -1;
-  int wakefd_ = -1;
+  std::unique_ptr<poller> backend_;
   std::vector<fd_entry> fds_;
   std::size_t waiting_ = 0;
+  // Set for the duration of poll(): where report() hands completed waits.
+  ready_fn on_ready_ = nullptr;
+  void* ready_ctx_ = nullptr;
 };
+
+// The backend of the calling thread's reactor ("epoll" or "uring"), or null if the thread
+// has not waited for I/O yet (its reactor is made on the first wait).
+const char* reactor_backend_name() noexcept;
 
 }  // namespace weft::detail

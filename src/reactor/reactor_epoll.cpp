@@ -1,14 +1,8 @@
-// The epoll backend of the reactor (see reactor.hpp for the contract).
+// The epoll backend of the reactor (the contract is in poller.hpp).
 //
-// Design: an fd is registered edge-triggered (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET) the
-// first time a tasklet waits on it and stays registered until io_closing(). Readiness is
-// handed only to tasklets that wait; an edge that arrives while nobody waits sets a ready
-// bit that the next wait consumes, so the caller retries its syscall (Go's netpoll does the
-// same). Rejected: EPOLLONESHOT or add/remove per wait, which costs one or two extra
-// epoll_ctl calls per blocking read and made the echo benchmark a fifth slower than a plain
-// epoll server. The cost of keeping the registration is nil: an idle fd raises no events.
-#include "reactor/reactor.hpp"
-
+// An fd is added once, edge-triggered (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET), and deleted at
+// disarm(); its data word carries fd and tag. The cross-thread wake-up is an eventfd in the
+// same epoll set, drained when it fires.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,133 +10,94 @@
 #include <cerrno>
 #include <system_error>
 
+#include "reactor/reactor.hpp"
+
 namespace weft::detail {
 
 namespace {
+
 constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+
+std::uint32_t bits_of(std::uint32_t events) {
+  std::uint32_t bits = 0;
+  if (events & EPOLLIN) bits |= poll_bits::in;
+  if (events & EPOLLOUT) bits |= poll_bits::out;
+  if (events & EPOLLRDHUP) bits |= poll_bits::rdhup;
+  if (events & (EPOLLHUP | EPOLLERR)) bits |= poll_bits::error;
+  return bits;
 }
 
-reactor::reactor() {
-  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "weft: epoll_create1");
-  wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wakefd_ < 0) {
-    int err = errno;
+class epoll_poller final : public poller {
+ public:
+  epoll_poller() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "weft: epoll_create1");
+    wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakefd_ < 0) {
+      int err = errno;
+      ::close(epfd_);
+      throw std::system_error(err, std::generic_category(), "weft: eventfd");
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = wake_tag;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+  }
+  ~epoll_poller() override {
+    ::close(wakefd_);
     ::close(epfd_);
-    throw std::system_error(err, std::generic_category(), "weft: eventfd");
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = wake_tag;
-  ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
-}
 
-reactor::~reactor() {
-  ::close(wakefd_);
-  ::close(epfd_);
-}
+  const char* name() const noexcept override { return "epoll"; }
 
-reactor::fd_entry& reactor::entry(int fd) {
-  if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 64);
-  return fds_[static_cast<std::size_t>(fd)];
-}
+  bool arm(int fd, std::uint32_t tag) override {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = static_cast<std::uint32_t>(fd) | std::uint64_t{tag} << 32;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+    // EEXIST: the open file is still in the set under an older fd number's registration (a
+    // dup closed without io_closing); take it over.
+    if (errno == EEXIST && ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0) return true;
+    if (errno == EPERM) return false;  // a regular file: epoll cannot poll it
+    throw std::system_error(errno, std::generic_category(), "weft: epoll_ctl(ADD)");
+  }
 
-bool reactor::take_ready(int fd, io_event ev) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
-  fd_entry& e = fds_[static_cast<std::size_t>(fd)];
-  bool& bit = ev == io_event::readable ? e.read_ready : e.write_ready;
-  if (!bit) return false;
-  bit = false;
-  return true;
-}
+  void disarm(int fd, std::uint32_t) noexcept override { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
-bool reactor::watch(int fd, io_event ev, waiter* w) {
-  fd_entry& e = entry(fd);
-  if (e.unwatchable) return false;
-  if (!e.registered) {
-    epoll_event pe{};
-    pe.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    pe.data.u64 = static_cast<std::uint64_t>(fd);
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &pe) != 0 && errno != EEXIST) {
-      // Regular files and other fds epoll refuses are always ready: the wait completes at
-      // once, this time and every later time until closing().
-      if (errno == EPERM) {
-        e.unwatchable = true;
-        return false;
+  int wait(int timeout_ms, reactor& r) override {
+    epoll_event events[256];
+    int n = ::epoll_wait(epfd_, events, 256, timeout_ms);
+    if (n < 0) {
+      if (errno == EINTR) return 0;
+      throw std::system_error(errno, std::generic_category(), "weft: epoll_wait");
+    }
+    for (int i = 0; i < n; ++i) {
+      std::uint64_t data = events[i].data.u64;
+      if (data == wake_tag) {
+        std::uint64_t drain;
+        while (::read(wakefd_, &drain, sizeof drain) > 0) {
+        }
+        continue;
       }
-      throw std::system_error(errno, std::generic_category(), "weft: epoll_ctl(ADD)");
+      r.report(static_cast<int>(static_cast<std::uint32_t>(data)), static_cast<std::uint32_t>(data >> 32),
+               bits_of(events[i].events));
     }
-    e.registered = true;
+    return n;
   }
-  (ev == io_event::readable ? e.readers : e.writers).push_back(w);
-  ++waiting_;
-  return true;
-}
 
-void reactor::unwatch(int fd, io_event ev, waiter* w) noexcept {
-  if (!w->linked || fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
-  fd_entry& e = fds_[static_cast<std::size_t>(fd)];
-  (ev == io_event::readable ? e.readers : e.writers).erase(w);
-  --waiting_;
-}
+  void wake() noexcept override {
+    std::uint64_t one = 1;
+    ssize_t r = ::write(wakefd_, &one, sizeof one);
+    (void)r;
+  }
 
-void reactor::dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ctx) {
-  if (static_cast<std::size_t>(fd) >= fds_.size()) return;
-  fd_entry& e = fds_[static_cast<std::size_t>(fd)];
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e.hangup = true;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    if (e.readers.empty()) e.read_ready = true;
-    while (waiter* w = e.readers.pop_front()) {
-      --waiting_;
-      on_ready(ctx, w, io_status::ready);
-    }
-  }
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    if (e.writers.empty()) e.write_ready = true;
-    while (waiter* w = e.writers.pop_front()) {
-      --waiting_;
-      on_ready(ctx, w, io_status::ready);
-    }
-  }
-}
+ private:
+  int epfd_ = -1;
+  int wakefd_ = -1;
+};
 
-int reactor::poll(int timeout_ms, ready_fn on_ready, void* ctx) {
-  epoll_event events[256];
-  int n = ::epoll_wait(epfd_, events, 256, timeout_ms);
-  if (n < 0) {
-    if (errno == EINTR) return 0;
-    throw std::system_error(errno, std::generic_category(), "weft: epoll_wait");
-  }
-  for (int i = 0; i < n; ++i) {
-    if (events[i].data.u64 == wake_tag) {
-      std::uint64_t drain;
-      while (::read(wakefd_, &drain, sizeof drain) > 0) {
-      }
-      continue;
-    }
-    dispatch(static_cast<int>(events[i].data.u64), events[i].events, on_ready, ctx);
-  }
-  return n;
-}
+}  // namespace
 
-void reactor::closing(int fd, ready_fn on_ready, void* ctx) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
-  fd_entry& e = fds_[static_cast<std::size_t>(fd)];
-  if (e.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-  e.registered = false;
-  e.read_ready = e.write_ready = e.hangup = e.unwatchable = false;
-  for (wait_queue* q : {&e.readers, &e.writers}) {
-    while (waiter* w = q->pop_front()) {
-      --waiting_;
-      on_ready(ctx, w, io_status::closed);
-    }
-  }
-}
-
-void reactor::notify() noexcept {
-  std::uint64_t one = 1;
-  ssize_t r = ::write(wakefd_, &one, sizeof one);
-  (void)r;
-}
+std::unique_ptr<poller> make_epoll_poller() { return std::make_unique<epoll_poller>(); }
 
 }  // namespace weft::detail
