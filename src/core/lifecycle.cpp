@@ -72,6 +72,10 @@ scheduler_impl::scheduler_impl() {
   main_->timer.owner = main_;
   main_->rq_next = main_->rq_prev = main_;
   main_->all_next = main_->all_prev = main_;
+  // The inline hot path (weft/detail/hot_path.hpp) reaches both through their first bases.
+  WEFT_CHECK(static_cast<void*>(static_cast<tasklet_core*>(main_)) == static_cast<void*>(main_) &&
+                 static_cast<void*>(static_cast<scheduler_core*>(this)) == static_cast<void*>(this),
+             "tasklet_core and scheduler_core are at offset 0");
   live_ = 1;
   current_ = head_ = main_;
   ring_size_ = 1;
