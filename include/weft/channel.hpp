@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "weft/callbacks.hpp"
+#include "weft/detail/hot_path.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/error.hpp"
 #include "weft/tasklet.hpp"
@@ -43,7 +44,7 @@ struct payload {
 template <class T>
 class value_slot {
  public:
-  value_slot() : heap_(on_shared_stack() ? new payload<T> : nullptr) {}
+  value_slot() : heap_(on_shared_stack_hot(this_core()) ? new payload<T> : nullptr) {}
   value_slot(const value_slot&) = delete;
   value_slot& operator=(const value_slot&) = delete;
   payload<T>* get() noexcept { return heap_ ? heap_.get() : &local_; }
@@ -99,7 +100,7 @@ class channel {
   // it. A kill before a receiver took the value unwinds from here with the value not
   // delivered; a kill after it was taken lets send() return and lands at the next switch
   // point (docs/scheduler.md, "A kill and an operation that completed").
-  void send(T v) {
+  WEFT_HOT void send(T v) {
     report(true);
     send_value(std::move(v), detail::forever);
   }
@@ -144,7 +145,7 @@ class channel {
   // channel_closed once the channel is closed and drained, deadlock_error if nothing could
   // ever send; a kill before a value was handed over unwinds from here, a kill after it
   // lets receive() return the value and lands at the next switch point.
-  T receive() {
+  WEFT_HOT T receive() {
     report(false);
     return receive_value(detail::forever);
   }
@@ -347,13 +348,19 @@ class channel {
 
   // The value paths of send() and receive(): a value goes from the sender's argument
   // straight into the receiver's slot and out again, never through an intermediate payload
-  // (copying a freshly written std::optional as one word stalls store forwarding).
-  void send_value(T&& v, detail::deadline until) {
+  // (copying a freshly written std::optional as one word stalls store forwarding). They are
+  // forced inline down to the stack jump (hot_path.hpp says why); on a lock still biased to
+  // this thread the partner is woken without a token, as nothing else can have touched it.
+  WEFT_HOT void send_value(T&& v, detail::deadline until) {
     detail::lock_guard g(lock_);
-    if (closing_) throw channel_closed();
+    if (closing_) [[unlikely]] throw_closed();
     if (detail::waiter* w = pop(receivers_)) {
       static_cast<detail::payload<T>*>(w->slot)->value.emplace(std::move(v));
       w->result = detail::wait_done;
+      if (g.biased()) [[likely]] {
+        detail::wake_local(detail::this_core(), w->task, send_mode());
+        return;
+      }
       auto tok = detail::prepare_wake(w);
       g.unlock();
       detail::wake(tok, send_mode());
@@ -366,39 +373,63 @@ class channel {
     }
     detail::value_slot<T> slot;
     slot.get()->value.emplace(std::move(v));
-    detail::waiter& w = detail::own_waiter();
+    detail::scheduler_core* s = detail::this_core();
+    detail::waiter& w = detail::own_waiter_hot(s);
     w.slot = slot.get();
     w.queue_tag = 1;
     senders_.push_back(&w);
-    if (detail::block(g, send_kind, this, until) == detail::wake_reason::timed_out)
+    detail::wake_reason r = until == detail::forever ? detail::block_hot(s, g, send_kind, this)
+                                                     : detail::block(g, send_kind, this, until);
+    if (r == detail::wake_reason::timed_out) [[unlikely]]
       throw timeout_error("weft::channel::send: timed out");
-    if (w.result == detail::wait_closed) throw channel_closed();
+    if (w.result == detail::wait_closed) [[unlikely]] throw_closed();
   }
 
-  T receive_value(detail::deadline until) {
-    {
-      detail::lock_guard g(lock_);
-      if (count_ == 0) {
-        if (detail::waiter* w = pop(senders_)) {
-          auto* src = static_cast<detail::payload<T>*>(w->slot);
-          if (src->error) [[unlikely]] {
-            std::exception_ptr e = std::move(*src->error);
-            w->result = detail::wait_done;
-            auto tok = detail::prepare_wake(w);
-            g.unlock();
-            detail::wake(tok, receive_mode());
-            std::rethrow_exception(e);
-          }
-          T v(std::move(*src->value));
-          w->result = detail::wait_done;
-          auto tok = detail::prepare_wake(w);
-          g.unlock();
-          detail::wake(tok, receive_mode());
-          return v;
-        }
-      }
+  WEFT_HOT T receive_value(detail::deadline until) {
+    detail::lock_guard g(lock_);
+    if (count_ != 0) [[unlikely]] {
+      g.unlock();
+      return unwrap(receive_payload(until));
     }
-    return unwrap(receive_payload(until));
+    if (detail::waiter* w = pop(senders_)) {
+      auto* src = static_cast<detail::payload<T>*>(w->slot);
+      if (src->error) [[unlikely]] rethrow_sent(g, w);
+      T v(std::move(*src->value));
+      w->result = detail::wait_done;
+      if (g.biased()) [[likely]] {
+        detail::wake_local(detail::this_core(), w->task, receive_mode());
+        return v;
+      }
+      auto tok = detail::prepare_wake(w);
+      g.unlock();
+      detail::wake(tok, receive_mode());
+      return v;
+    }
+    if (closing_) [[unlikely]] throw_closed();
+    detail::value_slot<T> slot;
+    detail::scheduler_core* s = detail::this_core();
+    detail::waiter& w = detail::own_waiter_hot(s);
+    w.slot = slot.get();
+    w.queue_tag = -1;
+    receivers_.push_back(&w);
+    detail::wake_reason r = until == detail::forever ? detail::block_hot(s, g, receive_kind, this)
+                                                     : detail::block(g, receive_kind, this, until);
+    if (r == detail::wake_reason::timed_out) [[unlikely]]
+      throw timeout_error("weft::channel::receive: timed out");
+    if (w.result == detail::wait_closed) [[unlikely]] throw_closed();
+    return unwrap(std::move(*slot.get()));
+  }
+
+  [[noreturn, gnu::noinline, gnu::cold]] static void throw_closed() { throw channel_closed(); }
+  // A blocked sender sent an exception: complete its wait and rethrow it here.
+  [[noreturn, gnu::noinline, gnu::cold]] void rethrow_sent(detail::lock_guard& g, detail::waiter* w) {
+    auto* src = static_cast<detail::payload<T>*>(w->slot);
+    std::exception_ptr e = std::move(*src->error);
+    w->result = detail::wait_done;
+    auto tok = detail::prepare_wake(w);
+    g.unlock();
+    detail::wake(tok, receive_mode());
+    std::rethrow_exception(e);
   }
 
   void send_payload(detail::payload<T>&& p, detail::deadline until, const char* op) {

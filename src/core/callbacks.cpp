@@ -34,6 +34,7 @@ void notify_channel(const void* channel, bool sending, bool will_block) {
 
 schedule_callback scheduler_impl::swap_switch_callback(schedule_callback cb) noexcept {
   std::swap(on_switch_, cb);
+  switch_hook_ = static_cast<bool>(on_switch_);
   return cb;
 }
 

@@ -15,6 +15,8 @@
 #include <boost/context/detail/fcontext.hpp>
 #include <cstddef>
 
+#include "weft/detail/hot_path.hpp"
+
 #if defined(__SANITIZE_ADDRESS__)
 #define WEFT_ASAN 1
 #elif defined(__has_feature)
@@ -55,33 +57,11 @@ namespace weft::detail {
 using fcontext = boost::context::detail::fcontext_t;
 using transfer = boost::context::detail::transfer_t;
 
-// jump_fcontext leaves by `jmp *%r8`, not `ret`, so a plain `call` to it leaves an entry on
-// the CPU's return-stack predictor that is never popped: after every switch each return up
-// the resumed tasklet's call chain was mispredicted (3-4 per yield, two thirds of its cost).
-// On x86-64 we therefore enter it with push+jmp, which keeps the predictor in step. The
-// frame is 16-byte aligned; r12 (callee-saved, so restored by the jump back) remembers the
-// stack pointer. Files that include this are compiled with -mno-red-zone (CMakeLists.txt),
-// so nothing lives below the stack pointer that the pushes could overwrite.
+// The jump itself is the hot path's (weft/detail/hot_path.hpp, which says why it is not a call).
 inline transfer jump(fcontext to, void* data) noexcept {
-#if defined(__x86_64__) && defined(__linux__)
-  register void* rdi asm("rdi") = to;
-  register void* rsi asm("rsi") = data;
-  void* fctx;
-  void* out;
-  asm volatile(
-      "mov %%rsp, %%r12\n\t"
-      "and $-16, %%rsp\n\t"
-      "lea 1f(%%rip), %%rax\n\t"
-      "push %%rax\n\t"
-      "jmp jump_fcontext@PLT\n\t"
-      "1:\n\t"
-      "mov %%r12, %%rsp\n\t"
-      : "=a"(fctx), "=d"(out), "+D"(rdi), "+S"(rsi)
-      :
-      : "rcx", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0", "xmm1", "xmm2",
-        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15");
-  return transfer{fctx, out};
+#ifdef WEFT_HOT_JUMP
+  jump_result r = jump_to(to, data);
+  return transfer{r.fctx, r.data};
 #else
   return boost::context::detail::jump_fcontext(to, data);
 #endif

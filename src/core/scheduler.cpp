@@ -52,23 +52,14 @@ namespace weft::detail {
 
 constinit thread_local scheduler_impl* tls_scheduler __attribute__((tls_model("initial-exec"))) = nullptr;
 
-// The hot paths below are forced inline into their callers: every `ret` executed after a
-// stack switch returns through frames the CPU's return predictor has never seen, so each
-// call level between user code and the jump costs a misprediction per switch.
-#define WEFT_HOT [[gnu::always_inline]] inline
+// The hot paths below are forced inline into their callers (WEFT_HOT, from hot_path.hpp):
+// every `ret` executed after a stack switch returns through frames the CPU's return
+// predictor has never seen, so each call level between user code and the jump costs a
+// misprediction per switch.
 
 // --- the ring -------------------------------------------------------------------------
 void scheduler_impl::make_runnable_next(tasklet_impl* t) noexcept {
-  if (t->rq_next) ring_unlink(t);
-  t->state = tstate::runnable;
-  if (head_ == nullptr) {
-    make_runnable(t);
-  } else if (current_->rq_next != nullptr && head_ == current_) {
-    ring_insert_before(current_->rq_next, t);
-  } else {
-    ring_insert_before(head_, t);
-    head_ = t;
-  }
+  detail::make_runnable_next(this, t);
 }
 
 void scheduler_impl::make_runnable_before_current(tasklet_impl* t) noexcept {
@@ -122,7 +113,7 @@ WEFT_HOT void scheduler_impl::switch_fast(scheduler_impl* s, tasklet_impl* next)
 }
 
 namespace {
-[[gnu::noinline, gnu::cold]] void raise_pending(tasklet_impl* cur) {
+[[noreturn, gnu::noinline, gnu::cold]] void raise_pending(tasklet_impl* cur) {
   std::exception_ptr e = std::move(cur->pending);
   cur->pending = nullptr;
   std::rethrow_exception(e);
@@ -218,13 +209,10 @@ WEFT_HOT wake_reason scheduler_impl::block_fast(scheduler_impl* s, lock_guard& g
 }
 
 void scheduler_impl::end_wait(tasklet_impl* t, wake_reason why) noexcept {
-  if (t->state == tstate::blocked) {
-    t->reason = why;
-    ++t->wait_seq;
-    t->wait = wait_spec{};
-    if (t->timer.armed()) timers_.disarm(&t->timer);
-  }
-  make_runnable(t);
+  if (t->state == tstate::blocked)
+    end_wait_hot(this, t, why);
+  else
+    make_runnable(t);
 }
 
 bool scheduler_impl::cancel_wait(tasklet_impl* t) noexcept {
@@ -268,24 +256,9 @@ void scheduler_impl::entry_point(transfer tr) {
 
 // --- tasklet-facing free functions --------------------------------------------------------
 
-waiter& own_waiter() noexcept {
-  tasklet_impl* t = this_scheduler().current();
-  waiter& w = t->own;
-  w.next = w.prev = nullptr;
-  w.linked = false;
-  w.result = 0;
-  w.queue_tag = 0;
-  w.seq = t->wait_seq;
-  w.slot = nullptr;
-  w.sel = nullptr;
-  w.index = 0;
-  return w;
-}
+waiter& own_waiter() noexcept { return own_waiter_hot(&this_scheduler()); }
 
-bool on_shared_stack() noexcept {
-  scheduler_impl* s = tls_scheduler;
-  return s && s->current()->kind == stack_kind::dense && !s->current()->is_main;
-}
+bool on_shared_stack() noexcept { return on_shared_stack_hot(tls_scheduler); }
 
 wake_reason block(lock_guard& g, const wait_kind& kind, void* owner, deadline until, int fd) {
   return scheduler_impl::block_fast(&this_scheduler(), g, kind, owner, until, fd);
@@ -305,23 +278,18 @@ void wake(const wake_token& tok, wake_mode mode) {
     t->sched->post({remote_op::wake, t, tok.seq(), nullptr, nullptr, nullptr});
     return;
   }
-  scheduler_impl& s = *t->sched;
   if (t->state != tstate::blocked || t->wait_seq != tok.seq()) return;
-  tasklet_impl* cur = s.current_;
-  bool cur_runs = cur->rq_next != nullptr;
-  if (cur->atomic) [[unlikely]] mode = wake_mode::append;  // the operation completes; no switch
-  if (mode == wake_mode::switch_now && cur_runs) {
-    t->reason = wake_reason::signaled;
-    ++t->wait_seq;
-    t->wait = wait_spec{};
-    if (t->timer.armed()) s.timers_.disarm(&t->timer);
-    s.make_runnable_next(t);
-    scheduler_impl::switch_fast(&s, t);
-    return;  // the handoff completed: a kill meanwhile lands at the next switch point
-  }
-  s.end_wait(t, wake_reason::signaled);
-  if (mode == wake_mode::append_and_yield && cur_runs) scheduler_impl::yield_fast(&s, false);
+  wake_local(t->sched, t, mode);
 }
+
+// --- the hot path's out-of-line halves (weft/detail/hot_path.hpp) ---------------------------
+
+void switch_slow(scheduler_impl* s, tasklet_impl* next) { scheduler_impl::switch_fast(s, next); }
+void finalize_dead(scheduler_impl* s, tasklet_impl* dead) noexcept { s->finalize(dead); }
+void leave_slow(scheduler_impl* s) { s->leave_and_switch(false); }
+void raise_pending_of(tasklet_impl* t) { raise_pending(t); }
+void yield_after_operation(scheduler_impl* s) { scheduler_impl::yield_fast(s, false); }
+void disarm_timer(scheduler_impl* s, tasklet_impl* t) noexcept { s->timers_.disarm(&t->timer); }
 
 void check_may_block() {
   if (this_scheduler().current()->block_trap)

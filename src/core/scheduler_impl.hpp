@@ -21,7 +21,6 @@
 
 #include "core/stack.hpp"
 #include "core/tasklet_impl.hpp"
-#include "core/timer_heap.hpp"
 #include "reactor/reactor.hpp"
 #include "weft/callbacks.hpp"
 #include "weft/scheduler.hpp"
@@ -57,7 +56,9 @@ struct remote_op {
 
 // The scheduler of one thread. Its state is private: the files of src/core/ that implement
 // it are listed in scheduler.cpp's opening comment; everyone else uses the operations below.
-struct scheduler_impl {
+// The hot fields (current_, head_, the ring's size, the timers, ...) are in scheduler_core
+// (weft/detail/hot_path.hpp), the first and only base, which the inline channel path reads.
+struct scheduler_impl : scheduler_core {
  public:
   scheduler_impl();
   ~scheduler_impl();
@@ -157,6 +158,11 @@ struct scheduler_impl {
   static inline wake_reason block_fast(scheduler_impl* s, lock_guard& g, const wait_kind& kind,
                                        void* owner, deadline until, int fd);
   static void notify_switch(scheduler_impl* s, tasklet_impl* prev, tasklet_impl* next) noexcept;
+  // The out-of-line halves of weft/detail/hot_path.hpp (scheduler.cpp).
+  friend void switch_slow(scheduler_impl* s, tasklet_impl* next);
+  friend void finalize_dead(scheduler_impl* s, tasklet_impl* dead) noexcept;
+  friend void yield_after_operation(scheduler_impl* s);
+  friend void disarm_timer(scheduler_impl* s, tasklet_impl* t) noexcept;
 
   // The dense-stack switcher (dense_switcher.cpp).
   void switch_via_switcher(tasklet_impl* prev);
@@ -207,25 +213,18 @@ struct scheduler_impl {
 
   // State. Owned by this scheduler's thread unless said otherwise.
   tasklet_impl* main_ = nullptr;
-  tasklet_impl* current_ = nullptr;
-  tasklet_impl* head_ = nullptr;  // next to run when current_ is out of the ring
-  int ring_size_ = 0;
   std::size_t live_ = 0;
   std::uint64_t next_id_ = 1;
 
-  timer_heap timers_;
   std::unique_ptr<reactor> reactor_;  // notify() from any thread once it exists
   std::vector<run_frame*> frames_;
   wait_queue nice_;
-  bool watch_budget_ = false;  // some frame has a budget: check it at switch points
-  unsigned poll_countdown_ = 64;
   error_handler on_error_;
   schedule_callback on_switch_;
   channel_callback on_channel_;
   std::thread::id thread_ = std::this_thread::get_id();  // immutable; any thread reads it
   biased_lock local_lock_;
 
-  eh_state* eh_globals_ = nullptr;  // this thread's __cxa_eh_globals
   std::vector<std::exception_ptr> undelivered_;  // uncaught errors waiting for main
   stack_pool pool_;
   // Control blocks of finished tasklets, destroyed but not freed, for the next spawn.
@@ -233,11 +232,9 @@ struct scheduler_impl {
   std::vector<tasklet_impl*> spare_;
   stack_area dense_stack_;
   stack_area switcher_stack_;
-  tasklet_impl* dense_occupant_ = nullptr;
 
   std::mutex remote_mu_;          // any thread
   std::vector<remote_op> remote_;  // guarded by remote_mu_
-  std::atomic<bool> has_remote_{false};  // any thread
   std::atomic<bool> sleeping_{false};    // any thread
   std::atomic<bool> dump_requested_{false};  // any thread (a signal handler)
   bool parked_ = false;  // guarded by the registry mutex
@@ -256,38 +253,11 @@ std::thread::id thread_of(scheduler_impl* s);
 // The scheduler of a thread, or null if it has none.
 scheduler_impl* scheduler_of(std::thread::id id);
 
-// The run-queue primitives sit on every switch path, so they are inline.
+// The run-queue primitives are the hot path's (weft/detail/hot_path.hpp).
 inline void scheduler_impl::ring_insert_before(tasklet_impl* pos, tasklet_impl* t) noexcept {
-  t->rq_next = pos;
-  t->rq_prev = pos->rq_prev;
-  pos->rq_prev->rq_next = t;
-  pos->rq_prev = t;
-  ++ring_size_;
+  detail::ring_insert_before(this, pos, t);
 }
-
-inline void scheduler_impl::ring_unlink(tasklet_impl* t) noexcept {
-  if (t->rq_next == nullptr) return;
-  if (t->rq_next == t) {
-    head_ = nullptr;
-  } else {
-    if (head_ == t) head_ = t->rq_next;
-    t->rq_prev->rq_next = t->rq_next;
-    t->rq_next->rq_prev = t->rq_prev;
-  }
-  t->rq_next = t->rq_prev = nullptr;
-  --ring_size_;
-}
-
-inline void scheduler_impl::make_runnable(tasklet_impl* t) noexcept {
-  t->state = tstate::runnable;
-  if (t->rq_next) return;
-  if (head_ == nullptr) {
-    t->rq_next = t->rq_prev = t;
-    head_ = t;
-    ++ring_size_;
-  } else {
-    ring_insert_before(head_, t);
-  }
-}
+inline void scheduler_impl::ring_unlink(tasklet_impl* t) noexcept { detail::ring_unlink(this, t); }
+inline void scheduler_impl::make_runnable(tasklet_impl* t) noexcept { detail::make_runnable(this, t); }
 
 }  // namespace weft::detail

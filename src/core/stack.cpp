@@ -105,7 +105,7 @@ stack_pool::~stack_pool() {
 }
 
 stack_area stack_pool::take(std::size_t usable) {
-  usable = round_to_pages(usable);
+  if (usable != default_stack_size) usable = round_to_pages(usable);  // the default is whole pages
   if (usable == default_stack_size && !free_.empty()) {
     stack_area s = free_.back();
     free_.pop_back();

@@ -18,61 +18,24 @@
 
 #include "core/context.hpp"
 #include "core/stack.hpp"
-#include "core/timer_heap.hpp"
+#include "weft/detail/timer_heap.hpp"
 #include "weft/detail/callable.hpp"
+#include "weft/detail/hot_path.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/tasklet.hpp"
 
 namespace weft::detail {
 
-enum class tstate : std::uint8_t {
-  fresh,     // bound, never ran, not in the run queue (paused)
-  runnable,  // in the run queue (the running tasklet too)
-  blocked,   // waiting: channel, timer, fd, lock ... (`wait` says on what)
-  paused,    // alive, neither runnable nor blocked
-  dead,      // finished; its stack is released once the switch away from it completed
-};
-
 struct local_slots;
 
-// The C++ runtime's per-thread exception bookkeeping (the Itanium ABI's __cxa_eh_globals:
-// the stack of exceptions being handled, and the uncaught count). It belongs to a tasklet,
-// not to the thread: a tasklet that switches away inside a catch block must find its own
-// exception there for `throw;` and std::current_exception() when it resumes.
-struct eh_state {
-  void* caught = nullptr;
-  unsigned int uncaught = 0;
-};
-
-struct tasklet_impl {
-  // Run-queue ring links.
-  tasklet_impl* rq_next = nullptr;
-  tasklet_impl* rq_prev = nullptr;
+// The hot fields (ring links, state, wait, saved context) are in tasklet_core
+// (weft/detail/hot_path.hpp), which must stay the first and only base.
+struct tasklet_impl : tasklet_core {
   // Every live tasklet of the scheduler, for dump_tasklets().
   tasklet_impl* all_next = nullptr;
   tasklet_impl* all_prev = nullptr;
 
-  scheduler_impl* sched = nullptr;  // immutable
-  fcontext ctx = nullptr;           // saved context while switched out; null before start
-  std::atomic<int> refs{2};         // any thread; born with the scheduler's and the spawn handle's
-  tstate state = tstate::fresh;
-  stack_kind kind = stack_kind::guarded;
-  bool is_main = false;
-  bool started = false;
-  bool block_trap = false;
-  std::uint16_t atomic = 0;  // weft::atomic scopes entered and not left: a switch is an error
-  // A throw or kill cancelled the current wait before it completed. If a wait completed
-  // and only then was the tasklet thrown to, the blocking call returns its result and the
-  // exception is raised at the next switch point, so nothing handed over is lost.
-  bool wait_aborted = false;
-  wake_reason reason = wake_reason::signaled;
-  std::uint32_t wait_seq = 0;  // bumped whenever a wait ends, so stale remote wakes are ignored
-
-  std::exception_ptr pending;  // raised at the next resume (kill, throw, delivered errors)
-  eh_state eh;                 // saved while switched out
-  wait_spec wait;              // valid while blocked
-  waiter own;                  // node for single waits
-  timer_node timer;            // deadline of the current wait
+  std::atomic<int> refs{2};  // any thread; born with the scheduler's and the spawn handle's
   entry_fn entry;
 
   stack_area stack;            // guarded: its own mapping

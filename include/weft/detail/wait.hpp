@@ -82,6 +82,9 @@ class lock_guard {
       lock_->unlock(taken_);
     }
   }
+  // The lock is biased to this thread: no other thread has ever used the object since, so
+  // everything queued on it is this thread's (see hot_path.hpp).
+  bool biased() const noexcept { return !taken_; }
   void relock() {
     taken_ = lock_->lock();
     held_ = true;
