@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "reactor/reactor.hpp"
+#include "sys/real.hpp"
 
 namespace weft::detail {
 
@@ -30,12 +31,12 @@ std::uint32_t bits_of(std::uint32_t events) {
 class epoll_poller final : public poller {
  public:
   epoll_poller() {
-    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    epfd_ = sys::real::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "weft: epoll_create1");
     wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakefd_ < 0) {
       int err = errno;
-      ::close(epfd_);
+      sys::real::close(epfd_);
       throw std::system_error(err, std::generic_category(), "weft: eventfd");
     }
     epoll_event ev{};
@@ -44,8 +45,8 @@ class epoll_poller final : public poller {
     ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
   }
   ~epoll_poller() override {
-    ::close(wakefd_);
-    ::close(epfd_);
+    sys::real::close(wakefd_);
+    sys::real::close(epfd_);
   }
 
   const char* name() const noexcept override { return "epoll"; }
@@ -66,7 +67,7 @@ class epoll_poller final : public poller {
 
   int wait(int timeout_ms, reactor& r) override {
     epoll_event events[256];
-    int n = ::epoll_wait(epfd_, events, 256, timeout_ms);
+    int n = sys::real::epoll_wait(epfd_, events, 256, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) return 0;
       throw std::system_error(errno, std::generic_category(), "weft: epoll_wait");
@@ -75,7 +76,7 @@ class epoll_poller final : public poller {
       std::uint64_t data = events[i].data.u64;
       if (data == wake_tag) {
         std::uint64_t drain;
-        while (::read(wakefd_, &drain, sizeof drain) > 0) {
+        while (sys::real::read(wakefd_, &drain, sizeof drain) > 0) {
         }
         continue;
       }
@@ -87,7 +88,7 @@ class epoll_poller final : public poller {
 
   void wake() noexcept override {
     std::uint64_t one = 1;
-    ssize_t r = ::write(wakefd_, &one, sizeof one);
+    ssize_t r = sys::real::write(wakefd_, &one, sizeof one);
     (void)r;
   }
 

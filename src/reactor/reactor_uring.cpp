@@ -42,6 +42,7 @@
 #include <system_error>
 
 #include "reactor/reactor.hpp"
+#include "sys/real.hpp"
 
 namespace weft::detail {
 
@@ -112,8 +113,8 @@ class uring_poller final : public poller {
     if (wake_armed_) take_back_wake_read();
     if (!wake_armed_) delete wake_buf_;
     if (ring_ok_) io_uring_queue_exit(&ring_);
-    if (wakefd_ >= 0) ::close(wakefd_);
-    if (probe_ >= 0) ::close(probe_);
+    if (wakefd_ >= 0) sys::real::close(wakefd_);
+    if (probe_ >= 0) sys::real::close(probe_);
   }
 
   const char* name() const noexcept override { return "uring"; }
@@ -153,7 +154,7 @@ class uring_poller final : public poller {
 
   void wake() noexcept override {
     std::uint64_t one = 1;
-    ssize_t n = ::write(wakefd_, &one, sizeof one);
+    ssize_t n = sys::real::write(wakefd_, &one, sizeof one);
     (void)n;
   }
 
@@ -227,7 +228,7 @@ class uring_poller final : public poller {
 
   // Whether the kernel has no poll method for fd (what epoll_ctl reports with EPERM).
   bool cannot_poll(int fd) {
-    if (probe_ < 0) probe_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (probe_ < 0) probe_ = sys::real::epoll_create1(EPOLL_CLOEXEC);
     if (probe_ < 0) return false;
     epoll_event ev{};
     if (::epoll_ctl(probe_, EPOLL_CTL_ADD, fd, &ev) == 0) {
