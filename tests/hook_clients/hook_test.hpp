@@ -147,15 +147,16 @@ inline std::string kill_blocked_call(const std::function<void()>& open_call, wef
   return waiting;
 }
 
-// Appends the calls interposed since the last weft::hook::reset_counts() to
-// coverage/<library>.<test>.txt as `library call count` lines, for coverage_matrix.py.
+// Writes every interposed call's count since the last weft::hook::reset_counts() (zeros
+// too, so the matrix lists what no library used) to coverage/<library>.<test>.txt as
+// `library call count` lines, for coverage_matrix.py.
 inline void record_coverage(std::string_view library) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::filesystem::path dir = std::string(WEFT_HOOK_STATE_DIR) + "/coverage";
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / (std::string(library) + "." + info->name() + ".txt"));
   for (const auto& c : weft::hook::counts())
-    if (c.interposed > 0) out << library << ' ' << c.name << ' ' << c.interposed << '\n';
+    out << library << ' ' << c.name << ' ' << c.interposed << '\n';
 }
 
 }  // namespace hook_test
