@@ -85,7 +85,7 @@ no_input=/dev/null
   echo "DEL weft:preload:k weft:preload:list"
 } >"$tmp/redis.in"
 same redis_cli "$tmp/redis.in" redis-cli -h 127.0.0.1 -p "$redis_port"
-same redis_cli_raw "$tmp/redis.in" redis-cli --no-raw -h 127.0.0.1 -p "$redis_port"
+same redis_cli_formatted "$tmp/redis.in" redis-cli --no-raw -h 127.0.0.1 -p "$redis_port"
 mapped redis_cli redis-cli -h 127.0.0.1 -p "$redis_port" BLPOP weft:preload:empty 1
 
 # psql: a 5,000-row result, pg_sleep, and an error with its exit status.
