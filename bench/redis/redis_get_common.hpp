@@ -49,22 +49,27 @@ inline long get_until(redisContext* c, double start, double seconds, double& end
   return n;
 }
 
-// Peak resident set (VmHWM) in KiB.
-inline long peak_rss_kib() {
+// A field of /proc/self/status in KiB: "VmHWM" (peak resident set) or "VmRSS" (now).
+inline long status_kib(const char* field) {
   std::FILE* f = std::fopen("/proc/self/status", "r");
   if (!f) return -1;
   char line[256];
   long kib = -1;
+  const std::size_t n = std::strlen(field);
   while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':' && std::sscanf(line + n + 1, "%ld", &kib) == 1) break;
   std::fclose(f);
   return kib;
 }
 
-inline void report(const char* prefix, long ops, double ns) {
+// The figures: ops/s, the peak RSS, and what each client added to it (the peak less the RSS
+// `before_kib` measured before any client existed).
+inline void report(const char* prefix, long ops, double ns, long clients, long before_kib) {
   std::string name = std::string(prefix) + ".redis_get";
+  const long peak = status_kib("VmHWM");
   bench::print_figure(name, static_cast<double>(ops) * 1e9 / ns, "ops/s");
-  bench::print_figure(name + "_rss", static_cast<double>(peak_rss_kib()), "KiB");
+  bench::print_figure(name + "_rss", static_cast<double>(peak), "KiB");
+  bench::print_figure(name + "_rss_per_client", static_cast<double>(peak - before_kib) / static_cast<double>(clients), "KiB");
 }
 
 }  // namespace redis_bench

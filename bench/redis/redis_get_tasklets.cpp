@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   const int port = static_cast<int>(bench::arg_long(argc, argv, "--port", 0));
   const long clients = bench::arg_long(argc, argv, "--clients", 100);
   const double seconds = static_cast<double>(bench::arg_long(argc, argv, "--seconds", 5));
+  const long before_kib = redis_bench::status_kib("VmRSS");
   if (!weft::hook::linked()) {
     std::fprintf(stderr, "redis_get_tasklets: weft::hook is not linked in\n");
     return 1;
@@ -34,5 +35,5 @@ int main(int argc, char** argv) {
     });
   }
   weft::run();
-  redis_bench::report("hook", ops, end - start);
+  redis_bench::report("hook", ops, end - start, clients, before_kib);
 }

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   const int port = static_cast<int>(bench::arg_long(argc, argv, "--port", 0));
   const long clients = bench::arg_long(argc, argv, "--clients", 100);
   const double seconds = static_cast<double>(bench::arg_long(argc, argv, "--seconds", 5));
+  const long before_kib = redis_bench::status_kib("VmRSS");
   std::atomic<long> ops{0};
   std::atomic<double> end{0};
   double start = 0;
@@ -29,5 +30,5 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  redis_bench::report("threads", ops, end - start);
+  redis_bench::report("threads", ops, end - start, clients, before_kib);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A private PostgreSQL and a private Redis on 127.0.0.1, for the hook's client tests and
 # bench/run_hook.sh; never the system services.
-#   servers.sh start STATE_DIR   starts both; writes STATE_DIR/pg.port and STATE_DIR/redis.port
+#   servers.sh start STATE_DIR [pg|redis]   starts both (or the one named); writes
+#                                STATE_DIR/pg.port and STATE_DIR/redis.port
 #   servers.sh stop STATE_DIR    stops both and removes their data (safe to repeat)
 # Their data lives in a temporary directory under /tmp (STATE_DIR/root names it), because
 # PostgreSQL refuses to run as root: as root it runs as the unprivileged user `postgres`
@@ -12,6 +13,7 @@ set -euo pipefail
 
 cmd=${1:?usage: servers.sh start|stop STATE_DIR}
 state=${2:?usage: servers.sh start|stop STATE_DIR}
+only=${3:-}
 pg_bin=${WEFT_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 # as_db_user CMD...: runs CMD as the unprivileged database user when we are root.
@@ -100,14 +102,14 @@ case $cmd in
     chmod 755 "$root"
     echo "$root" >"$state/root"
     echo "$db_user" >"$root/db_user"
-    if ! { start_postgres && start_redis; }; then
+    if ! { { [ "$only" = redis ] || start_postgres; } && { [ "$only" = pg ] || start_redis; }; }; then
       stop
       exit 1
     fi
     max=${WEFT_SERVERS_MAX_SECONDS:-1800}
     setsid bash -c "sleep $max; exec bash '$0' stop '$state'" </dev/null >/dev/null 2>&1 &
     echo $! >"$state/watchdog.pid"
-    say "PostgreSQL on 127.0.0.1:$(cat "$state/pg.port"), Redis on 127.0.0.1:$(cat "$state/redis.port")"
+    say "PostgreSQL on 127.0.0.1:$(cat "$state/pg.port" 2>/dev/null || echo -), Redis on 127.0.0.1:$(cat "$state/redis.port" 2>/dev/null || echo -)"
     ;;
   stop) stop ;;
   *) say "unknown command $cmd"; exit 2 ;;
