@@ -1,7 +1,7 @@
 // An HTTP endpoint on 127.0.0.1 that answers late: GET /delay/<ms>/<name> waits <ms>
 // milliseconds, then answers 200 with "resource <name>\n". weft's own server on a tasklet
 // of the calling thread (weft's sockets never go through the hook), for the libcurl tests;
-// delay_server.cpp runs it as a process of its own.
+// delay_server.cpp runs it as a process of its own (delay_process.hpp).
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,10 @@ inline void add_delay_routes(weft::http::router& r) {
   });
 }
 
+inline std::string delay_url(std::uint16_t port, int delay_ms, const std::string& name) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/delay/" + std::to_string(delay_ms) + "/" + name;
+}
+
 class delay_endpoint {
  public:
   explicit delay_endpoint(std::uint16_t port = 0) : listener_(weft::net::tcp_listen(weft::net::address::loopback_v4(port))) {
@@ -42,9 +46,7 @@ class delay_endpoint {
   delay_endpoint& operator=(const delay_endpoint&) = delete;
 
   std::uint16_t port() const { return listener_.local_address().port(); }
-  std::string url(int delay_ms, const std::string& name) const {
-    return "http://127.0.0.1:" + std::to_string(port()) + "/delay/" + std::to_string(delay_ms) + "/" + name;
-  }
+  std::string url(int delay_ms, const std::string& name) const { return delay_url(port(), delay_ms, name); }
 
  private:
   weft::http::router routes_;
