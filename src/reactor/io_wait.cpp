@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/scheduler_impl.hpp"
+#include "sys/real.hpp"
 
 namespace weft::detail {
 
@@ -52,7 +53,7 @@ bool io_ready_now(int fd, io_event ev) noexcept {
   struct pollfd p{};
   p.fd = fd;
   p.events = ev == io_event::readable ? POLLIN : POLLOUT;
-  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+  return sys::real::poll(&p, 1, 0) > 0 && p.revents != 0;
 }
 
 void io_watch(int fd, io_event ev, waiter* w) {

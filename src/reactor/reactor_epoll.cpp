@@ -9,6 +9,8 @@
 // epoll server. The cost of keeping the registration is nil: an idle fd raises no events.
 #include "reactor/reactor.hpp"
 
+#include "sys/real.hpp"
+
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -23,12 +25,12 @@ constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 }
 
 reactor::reactor() {
-  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  epfd_ = sys::real::epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "weft: epoll_create1");
   wakefd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wakefd_ < 0) {
     int err = errno;
-    ::close(epfd_);
+    sys::real::close(epfd_);
     throw std::system_error(err, std::generic_category(), "weft: eventfd");
   }
   epoll_event ev{};
@@ -38,8 +40,8 @@ reactor::reactor() {
 }
 
 reactor::~reactor() {
-  ::close(wakefd_);
-  ::close(epfd_);
+  sys::real::close(wakefd_);
+  sys::real::close(epfd_);
 }
 
 reactor::fd_entry& reactor::entry(int fd) {
@@ -108,7 +110,7 @@ void reactor::dispatch(int fd, std::uint32_t events, ready_fn on_ready, void* ct
 
 int reactor::poll(int timeout_ms, ready_fn on_ready, void* ctx) {
   epoll_event events[256];
-  int n = ::epoll_wait(epfd_, events, 256, timeout_ms);
+  int n = sys::real::epoll_wait(epfd_, events, 256, timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return 0;
     throw std::system_error(errno, std::generic_category(), "weft: epoll_wait");
@@ -116,7 +118,7 @@ int reactor::poll(int timeout_ms, ready_fn on_ready, void* ctx) {
   for (int i = 0; i < n; ++i) {
     if (events[i].data.u64 == wake_tag) {
       std::uint64_t drain;
-      while (::read(wakefd_, &drain, sizeof drain) > 0) {
+      while (sys::real::read(wakefd_, &drain, sizeof drain) > 0) {
       }
       continue;
     }
@@ -141,7 +143,7 @@ void reactor::closing(int fd, ready_fn on_ready, void* ctx) noexcept {
 
 void reactor::notify() noexcept {
   std::uint64_t one = 1;
-  ssize_t r = ::write(wakefd_, &one, sizeof one);
+  ssize_t r = sys::real::write(wakefd_, &one, sizeof one);
   (void)r;
 }
 

@@ -1,5 +1,8 @@
-// Linux implementation of sys.hpp: thin EINTR-safe wrappers over the socket calls.
+// Linux implementation of sys.hpp: thin EINTR-safe wrappers over the socket calls. They call
+// the C library through sys::real, never through weft::hook's interposers.
 #include "sys/sys.hpp"
+
+#include "sys/real.hpp"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -39,13 +42,13 @@ bool would_block(const std::error_code& ec) noexcept {
          (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK);
 }
 
-void close(int fd) noexcept { ::close(fd); }
+void close(int fd) noexcept { real::close(fd); }
 
 bool set_nonblocking(int fd, std::error_code& ec) noexcept {
-  int flags = retry(ec, [&] { return ::fcntl(fd, F_GETFL); });
+  int flags = retry(ec, [&] { return real::fcntl(fd, F_GETFL, 0); });
   if (flags < 0) return false;
   if (flags & O_NONBLOCK) return true;
-  return retry(ec, [&] { return ::fcntl(fd, F_SETFL, flags | O_NONBLOCK); }) == 0;
+  return retry(ec, [&] { return real::fcntl(fd, F_SETFL, flags | O_NONBLOCK); }) == 0;
 }
 
 int eventfd(std::error_code& ec) noexcept {
@@ -54,20 +57,20 @@ int eventfd(std::error_code& ec) noexcept {
 
 void eventfd_signal(int fd) noexcept {
   std::uint64_t one = 1;
-  while (::write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
+  while (real::write(fd, &one, sizeof one) < 0 && errno == EINTR) {}
 }
 
 void eventfd_drain(int fd) noexcept {
   std::uint64_t v;
-  while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {}
+  while (real::read(fd, &v, sizeof v) < 0 && errno == EINTR) {}
 }
 
 int socket(int family, int type, int protocol, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::socket(family, type | fd_flags, protocol); });
+  return retry(ec, [&] { return real::socket(family, type | fd_flags, protocol); });
 }
 
 bool socketpair(int family, int type, int protocol, int fds[2], std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::socketpair(family, type | fd_flags, protocol, fds); }) == 0;
+  return retry(ec, [&] { return real::socketpair(family, type | fd_flags, protocol, fds); }) == 0;
 }
 
 bool bind(int fd, const sockaddr* a, socklen_t n, std::error_code& ec) noexcept {
@@ -79,7 +82,7 @@ bool listen(int fd, int backlog, std::error_code& ec) noexcept {
 }
 
 bool connect(int fd, const sockaddr* a, socklen_t n, std::error_code& ec) noexcept {
-  if (::connect(fd, a, n) == 0) {
+  if (real::connect(fd, a, n) == 0) {
     ec.clear();
     return true;
   }
@@ -88,7 +91,7 @@ bool connect(int fd, const sockaddr* a, socklen_t n, std::error_code& ec) noexce
 }
 
 int accept(int fd, sockaddr* a, socklen_t* n, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::accept4(fd, a, n, fd_flags); });
+  return retry(ec, [&] { return real::accept4(fd, a, n, fd_flags); });
 }
 
 bool shutdown(int fd, int how, std::error_code& ec) noexcept {
@@ -96,30 +99,30 @@ bool shutdown(int fd, int how, std::error_code& ec) noexcept {
 }
 
 ssize_t recv(int fd, void* buf, std::size_t len, int flags, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::recv(fd, buf, len, flags); });
+  return retry(ec, [&] { return real::recv(fd, buf, len, flags); });
 }
 
 ssize_t send(int fd, const void* buf, std::size_t len, int flags, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::send(fd, buf, len, flags | MSG_NOSIGNAL); });
+  return retry(ec, [&] { return real::send(fd, buf, len, flags | MSG_NOSIGNAL); });
 }
 
 ssize_t recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* a, socklen_t* n,
                  std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::recvfrom(fd, buf, len, flags, a, n); });
+  return retry(ec, [&] { return real::recvfrom(fd, buf, len, flags, a, n); });
 }
 
 ssize_t sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* a,
                socklen_t n, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::sendto(fd, buf, len, flags | MSG_NOSIGNAL, a, n); });
+  return retry(ec, [&] { return real::sendto(fd, buf, len, flags | MSG_NOSIGNAL, a, n); });
 }
 
 bool setsockopt(int fd, int level, int name, const void* v, socklen_t n,
                 std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::setsockopt(fd, level, name, v, n); }) == 0;
+  return retry(ec, [&] { return real::setsockopt(fd, level, name, v, n); }) == 0;
 }
 
 bool getsockopt(int fd, int level, int name, void* v, socklen_t* n, std::error_code& ec) noexcept {
-  return retry(ec, [&] { return ::getsockopt(fd, level, name, v, n); }) == 0;
+  return retry(ec, [&] { return real::getsockopt(fd, level, name, v, n); }) == 0;
 }
 
 bool getsockname(int fd, sockaddr* a, socklen_t* n, std::error_code& ec) noexcept {

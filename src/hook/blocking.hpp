@@ -1,0 +1,107 @@
+// How an interposed call on a descriptor the program believes blocking waits, and the retry
+// loop around the non-blocking syscall underneath (libtask's fdread shape: try, wait on
+// EAGAIN, retry).
+//
+// In a tasklet the wait goes through the reactor (detail::wait_io) and only the tasklet
+// sleeps; elsewhere it is ppoll(2) on the thread, giving what the blocking call would:
+// EAGAIN once SO_RCVTIMEO/SO_SNDTIMEO passes, EINTR when a signal handler ran (unless every
+// handler is SA_RESTART and no timeout is set, as the kernel restarts the call then).
+// A tasklet's wait is never interrupted by signals. errno is saved across the wait: other
+// tasklets run meanwhile and overwrite it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+
+#include "hook/fd_table.hpp"
+#include "hook/mode.hpp"
+#include "weft/detail/io_wait.hpp"
+
+namespace weft::hook::detail {
+
+using weft::detail::io_event;
+using deadline = std::chrono::steady_clock::time_point;
+inline constexpr deadline no_deadline = deadline::max();
+
+enum class wait_end : std::uint8_t { ready, timed_out, interrupted, closed };
+
+// now + ns, or no_deadline for 0 (a socket timeout of zero means none).
+deadline deadline_after(std::int64_t ns) noexcept;
+// s: the caller's scheduler (tasklet_scheduler()), or null to wait on the thread.
+// timed: a timeout applies (a signal then always interrupts, as in the kernel).
+wait_end wait_fd(scheduler_impl* s, int fd, io_event ev, deadline until, bool timed);
+// Sets errno for a wait that ended without readiness and returns -1.
+ssize_t fail_wait(wait_end e) noexcept;
+
+inline bool again(int e) noexcept { return e == EAGAIN || e == EWOULDBLOCK; }
+
+// The wait of one blocking call: the deadline is read from the descriptor's timeout the
+// first time the call has to wait, and then holds for the whole call, as in the kernel.
+struct blocking_wait {
+  scheduler_impl* s;
+  fd_state& st;
+  int fd;
+  io_event ev;
+  int entry_errno = errno;
+  bool started = false;
+  bool timed = false;
+  deadline until = no_deadline;
+
+  void start() noexcept {
+    if (started) return;
+    started = true;
+    std::int64_t ns = (ev == io_event::readable ? st.recv_timeout_ns : st.send_timeout_ns)
+                          .load(std::memory_order_relaxed);
+    timed = ns != 0;
+    until = deadline_after(ns);
+  }
+  bool expired() noexcept {
+    start();
+    return until != no_deadline && std::chrono::steady_clock::now() >= until;
+  }
+  // Waits for ev; false (errno set) if the call must fail instead.
+  bool wait() {
+    start();
+    wait_end e = wait_fd(s, fd, ev, until, timed);
+    if (e == wait_end::ready) return true;
+    fail_wait(e);
+    return false;
+  }
+  // A success after a wait leaves errno as the caller had it.
+  template <class R>
+  R succeeded(R r) noexcept {
+    if (started) errno = entry_errno;
+    return r;
+  }
+};
+
+// One call that transfers at most once (a read, an accept): op() until it does not say
+// EAGAIN, waiting for readiness in between.
+template <class Op>
+auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
+  for (;;) {
+    auto r = op();
+    if (r >= 0) [[likely]] return w.succeeded(r);
+    if (!again(errno)) return r;
+    if (!w.wait()) return -1;
+  }
+}
+
+// A call that the blocking form completes in full (send, or write on a stream): op(done)
+// until `total` bytes went, or an error, timeout or signal stops it; then the bytes sent so
+// far if any (as the kernel does), else -1. A datagram goes whole or not at all.
+template <class Op>
+ssize_t retry_all(blocking_wait& w, std::size_t total, Op&& op) {
+  std::size_t done = 0;
+  for (;;) {
+    ssize_t r = retry_blocking(w, [&] { return op(done); });
+    if (r < 0) return done > 0 ? w.succeeded(static_cast<ssize_t>(done)) : -1;
+    done += static_cast<std::size_t>(r);
+    if (done >= total || !w.st.is_stream()) return static_cast<ssize_t>(done);
+  }
+}
+
+}  // namespace weft::hook::detail
