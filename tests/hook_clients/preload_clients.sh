@@ -3,18 +3,24 @@
 # the private Redis and PostgreSQL (servers.sh) and the delay endpoint (delay_server): each
 # command's stdout, stderr and exit status must be byte-identical to a plain run, and each
 # client must really have the library mapped while it waits at its server.
-#   preload_clients.sh LIBWEFT_PRELOAD_SO DELAY_SERVER STATE_DIR
+#   preload_clients.sh LIBWEFT_PRELOAD_SO DELAY_SERVER STATE_DIR [RUNTIME_TO_PRELOAD_FIRST]
+# In the sanitizer build the shared ASan runtime is preloaded first (the clients are not
+# instrumented), without leak checks (those would be the clients' own).
 set -uo pipefail
 
-preload=${1:?usage: preload_clients.sh LIBWEFT_PRELOAD_SO DELAY_SERVER STATE_DIR}
+lib=${1:?usage: preload_clients.sh LIBWEFT_PRELOAD_SO DELAY_SERVER STATE_DIR [RUNTIME]}
 delay_server=${2:?}
 state=${3:?}
+first=${4:-}
+preload=$lib
+[ -n "$first" ] && preload="$first:$lib"
+hooked_env=(LD_PRELOAD="$preload" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0:detect_leaks=0")
 failures=0
 
 say() { echo "preload_clients.sh: $*" >&2; }
 fail() { say "FAIL: $*"; failures=$((failures + 1)); }
 
-[ -f "$preload" ] || { say "$preload does not exist (target weft_preload, src/hook/)"; exit 1; }
+[ -f "$lib" ] || { say "$lib does not exist (target weft_preload, src/hook/)"; exit 1; }
 for tool in redis-cli psql curl; do
   command -v "$tool" >/dev/null || { say "$tool not found: install redis-tools, postgresql-client, curl (make deps)"; exit 1; }
 done
@@ -43,7 +49,7 @@ same() {
   shift 2
   "$@" <"$input" >"$tmp/$name.plain.out" 2>"$tmp/$name.plain.err"
   echo $? >"$tmp/$name.plain.rc"
-  LD_PRELOAD=$preload "$@" <"$input" >"$tmp/$name.hooked.out" 2>"$tmp/$name.hooked.err"
+  env "${hooked_env[@]}" "$@" <"$input" >"$tmp/$name.hooked.out" 2>"$tmp/$name.hooked.err"
   echo $? >"$tmp/$name.hooked.rc"
   local what
   for what in out err rc; do
@@ -61,14 +67,14 @@ same() {
 mapped() {
   local name=$1 pid found=no
   shift
-  LD_PRELOAD=$preload "$@" >/dev/null 2>&1 </dev/null &
+  env "${hooked_env[@]}" "$@" >/dev/null 2>&1 </dev/null &
   pid=$!
   for _ in $(seq 40); do
-    grep -q "$(basename "$preload")" "/proc/$pid/maps" 2>/dev/null && { found=yes; break; }
+    grep -q "$(basename "$lib")" "/proc/$pid/maps" 2>/dev/null && { found=yes; break; }
     sleep 0.025
   done
   wait "$pid"
-  [ "$found" = yes ] || fail "$name: $(basename "$preload") not mapped into the client"
+  [ "$found" = yes ] || fail "$name: $(basename "$lib") not mapped into the client"
 }
 
 no_input=/dev/null
@@ -109,4 +115,4 @@ if [ "$failures" -gt 0 ]; then
   say "$failures failure(s)"
   exit 1
 fi
-say "redis-cli, psql and curl: identical under $(basename "$preload")"
+say "redis-cli, psql and curl: identical under $(basename "$lib")"
