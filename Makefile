@@ -14,7 +14,8 @@ DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-de
         libboost-context-dev libboost-fiber-dev libgtest-dev libgmock-dev libbenchmark-dev \
         libssl-dev openssl golang-go procps \
         libhttp-parser-dev libwslay-dev liburing-dev libsqlite3-dev sqlite3 zlib1g-dev \
-        nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3
+        nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3 \
+        postgresql postgresql-client redis-server redis-tools libpq-dev libhiredis-dev libcurl4-openssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build build-asan build-tsan build-release test test-tsan stress run tour bench bench-core bench-net clean
@@ -95,6 +96,11 @@ fuzz: build-asan
 .PHONY: bench-http
 bench-http: build-release
 	bash bench/run_http.sh build-release
+# The hook: hiredis GET from 100 tasklets with weft::hook beside 100 pthreads, one core each,
+# and the interposed recv beside weft's and libc's (bench/run_hook.sh).
+.PHONY: bench-hook
+bench-hook: build-release
+	bash bench/run_hook.sh build-release
 # weft-mud's telnet parser under libFuzzer (clang), for FUZZ_SECONDS.
 .PHONY: fuzz-mud
 fuzz-mud: deps

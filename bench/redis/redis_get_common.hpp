@@ -1,0 +1,75 @@
+// What both hook.redis_get programs share: the connection, one GET, and the report. Each
+// client owns a blocking hiredis connection and repeats `GET weft:bench:key` (a 64-byte value
+// the script sets) until the deadline; the figure is every client's GETs over the time from
+// the moment all were connected to the last one's stop, beside the peak RSS.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "figure.hpp"
+
+namespace redis_bench {
+
+struct redis_free {
+  void operator()(redisContext* c) const noexcept { redisFree(c); }
+};
+using connection = std::unique_ptr<redisContext, redis_free>;
+
+inline connection connect(int port) {
+  connection c(redisConnect("127.0.0.1", port));
+  if (!c || c->err) {
+    std::fprintf(stderr, "redisConnect 127.0.0.1:%d: %s\n", port, c ? c->errstr : "out of memory");
+    std::exit(1);
+  }
+  return c;
+}
+
+// One GET; exits on any failure (a benchmark that counts errors as operations lies).
+inline void get(redisContext* c) {
+  auto* r = static_cast<redisReply*>(redisCommand(c, "GET weft:bench:key"));
+  if (!r || r->type != REDIS_REPLY_STRING || r->len != 64) {
+    std::fprintf(stderr, "GET weft:bench:key: %s\n", r ? "unexpected reply (did the script SET it?)" : c->errstr);
+    std::exit(1);
+  }
+  freeReplyObject(r);
+}
+
+// GETs from `start` (ns, bench::now_ns) for `seconds`; returns how many, and in `end` when
+// the last one came back.
+inline long get_until(redisContext* c, double start, double seconds, double& end) {
+  const double deadline = start + seconds * 1e9;
+  long n = 0;
+  for (end = start; end < deadline; end = bench::now_ns(), ++n) get(c);
+  return n;
+}
+
+// A field of /proc/self/status in KiB: "VmHWM" (peak resident set) or "VmRSS" (now).
+inline long status_kib(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kib = -1;
+  const std::size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':' && std::sscanf(line + n + 1, "%ld", &kib) == 1) break;
+  std::fclose(f);
+  return kib;
+}
+
+// The figures: ops/s, the peak RSS, and what each client added to it (the peak less the RSS
+// `before_kib` measured before any client existed).
+inline void report(const char* prefix, long ops, double ns, long clients, long before_kib) {
+  std::string name = std::string(prefix) + ".redis_get";
+  const long peak = status_kib("VmHWM");
+  bench::print_figure(name, static_cast<double>(ops) * 1e9 / ns, "ops/s");
+  bench::print_figure(name + "_rss", static_cast<double>(peak), "KiB");
+  bench::print_figure(name + "_rss_per_client", static_cast<double>(peak - before_kib) / static_cast<double>(clients), "KiB");
+}
+
+}  // namespace redis_bench
