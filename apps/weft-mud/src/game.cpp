@@ -44,6 +44,7 @@ void login_throttle::failed(const std::string& ip) { fails_[ip].push_back(weft::
 game::game(options o, world wd, std::vector<std::string> forbidden)
     : opt(std::move(o)), w(std::move(wd)), forbidden_names(std::move(forbidden)) {
   db = std::make_unique<store>(opt.data_dir);
+  db->set_commit_delay(std::chrono::milliseconds(opt.test_commit_delay_ms));
   for (const auto& cd : w.creature_defs) {
     creature c{&cd, w.find_room(cd.start)};
     creatures.push_back(c);
@@ -117,30 +118,34 @@ void game::gmcp_room(room* r, std::string_view package, std::string_view json, c
 }
 
 void game::move_player(player& p, room* to) {
+  db->commit({{"UPDATE accounts SET room = ? WHERE name = ?", {to->key, p.name()}}});
   erase_one(p.where->players, &p);
   p.where = to;
   to->players.push_back(&p);
   p.acct.room = to->key;
-  db->commit({{"UPDATE accounts SET room = ? WHERE name = ?", {to->key, p.name()}}});
 }
 
 void game::give_object(object* o, player& to) {
+  o->moving = true;
+  db->commit({{"UPDATE objects SET room = NULL, owner = ? WHERE id = ?", {to.name(), o->id}}});
+  o->moving = false;
   if (o->in_room) erase_one(o->in_room->objects, o);
   if (o->carried_by) erase_one(o->carried_by->inv, o);
   o->in_room = nullptr;
   o->carried_by = &to;
   o->owner = to.name();
   to.inv.push_back(o);
-  db->commit({{"UPDATE objects SET room = NULL, owner = ? WHERE id = ?", {to.name(), o->id}}});
 }
 
 void game::drop_object(object* o, room* r) {
+  o->moving = true;
+  db->commit({{"UPDATE objects SET owner = NULL, room = ? WHERE id = ?", {r->key, o->id}}});
+  o->moving = false;
   if (o->carried_by) erase_one(o->carried_by->inv, o);
   o->carried_by = nullptr;
   o->owner.clear();
   o->in_room = r;
   r->objects.push_back(o);
-  db->commit({{"UPDATE objects SET owner = NULL, room = ? WHERE id = ?", {r->key, o->id}}});
 }
 
 void game::save_account_fields(const player& p) {

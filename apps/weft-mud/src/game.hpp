@@ -35,6 +35,7 @@ struct options {
   double command_rate = 10;   // commands per second per connection (sustained)
   double command_burst = 20;  // bucket size
   int negotiation_ms = 2000;
+  int test_commit_delay_ms = 0;  // tests: a slow disk
 };
 
 struct player {
@@ -85,7 +86,9 @@ class game {
   void to_all(std::string_view text, const player* except = nullptr);
   void gmcp_room(room* r, std::string_view package, std::string_view json, const player* except = nullptr);
 
-  // Changes, each committed before it returns (the caller then tells the players).
+  // Changes, each committed before it returns (the caller then tells the players). Memory
+  // changes only after the commit, so nobody (a `look` meanwhile) sees a change that a crash
+  // could still undo; a thing in flight is marked `moving` so no one else takes it meanwhile.
   void move_player(player& p, room* to);
   void give_object(object* o, player& to);
   void drop_object(object* o, room* r);

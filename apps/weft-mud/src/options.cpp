@@ -25,7 +25,8 @@ namespace {
                "  --world FILE      world file (default: world/royal_mile.txt beside the executable)\n"
                "  --web DIR         browser page directory (default: web/ beside the executable)\n"
                "  --idle-timeout S  disconnect idle players after S seconds (default 1800)\n"
-               "  --command-rate R  commands per second per connection (default 10, burst 2x)\n");
+               "  --command-rate R  commands per second per connection (default 10, burst 2x)\n"
+               "  --test-commit-delay-ms MS  tests only: each transaction takes MS longer (a slow disk)\n");
   std::exit(code);
 }
 
@@ -67,6 +68,7 @@ options parse_options(int argc, char** argv) {
       o.command_rate = num(1, 100000);
       o.command_burst = 2 * o.command_rate;
     } else if (a == "--negotiation-ms") o.negotiation_ms = num(0, 60000);
+    else if (a == "--test-commit-delay-ms") o.test_commit_delay_ms = num(0, 60000);
     else usage(2);
   }
   if (o.world_file.empty()) o.world_file = exe_dir() + "/world/royal_mile.txt";
