@@ -41,7 +41,7 @@ function get(port, p, headers = {}) {
     http.get({ host: '127.0.0.1', port, path: p, headers }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], headers: res.headers, body }));
     }).on('error', reject);
   });
 }
@@ -91,6 +91,18 @@ class Page {
     // Static files and their types; nothing outside the web directory.
     let r = await get(port, '/');
     assert.equal(r.status, 200); assert.equal(r.type, 'text/html; charset=utf-8');
+    // A Content-Security-Policy: the page's own scripts only (no inline script), its own /ws.
+    const csp = r.headers['content-security-policy'] || '';
+    assert.match(csp, /default-src 'self'/, 'CSP header: ' + csp);
+    assert.match(csp, /script-src 'self'(;|$)/, 'no inline script: ' + csp);
+    assert.match(csp, /connect-src 'self'/, csp);
+    assert.match(csp, /frame-ancestors 'none'/, csp);
+    assert.ok(!/unsafe-eval/.test(csp), csp);
+    // ...which the real page keeps to: every script is a file, no inline handlers.
+    const page = fs.readFileSync(path.join(root, 'apps', 'weft-mud', 'web', 'index.html'), 'utf8');
+    for (const tag of page.match(/<script\b[^>]*>/g)) assert.match(tag, /\ssrc="[^"]+"/, 'inline script: ' + tag);
+    assert.ok(!/<script\b[^>]*>[^<]+<\/script>/.test(page), 'inline script body in index.html');
+    assert.ok(!/\son[a-z]+=/i.test(page), 'inline event handler in index.html');
     assert.equal((await get(port, '/term.js')).type, 'text/javascript');
     assert.equal((await get(port, '/term.css')).type, 'text/css');
     assert.equal((await get(port, '/OFL.txt')).type, 'text/plain; charset=utf-8');

@@ -36,6 +36,13 @@ std::string new_token() {
   return t;
 }
 
+// The page runs only its own files: no inline or foreign script, no plugins, no framing; it
+// talks to its own host's /ws. Inline styles stay allowed (xterm.js sets them).
+constexpr const char* content_security_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
+
 // A safe relative path inside the web directory, or "" if it tries to leave it.
 std::string safe_path(std::string_view p) {
   if (p.empty()) return "index.html";
@@ -77,6 +84,7 @@ struct web_server::impl {
     res.set("Content-Type", weft::http::mime_type(rel));
     res.set("Cache-Control", "no-cache");
     res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy", content_security_policy);
     try {
       res.send_file(fd, 0, static_cast<std::uint64_t>(st.st_size));
     } catch (...) {
