@@ -171,8 +171,22 @@ class Page {
     await a2.expect(/Other says, "while you were away"/);
     assert.ok(!/known\?/.test(a2.text), 'resumed without a new login: ' + a2.text);
     assert.ok(!a2.gmcp.some((g) => g.startsWith('Core.Session')), 'a resume keeps the session');
+    assert.equal((await a2.gmcpWait('Core.Resumed')).from, received, 'the replay starts where the page stopped');
     a2.line('say back again');
     await b.expect(/Webby says, "back again"/);
+    await a2.expect(/You say, "back again"/);
+
+    // A reloaded page has lost its screen: it resumes with received 0 and gets all the ring
+    // kept (here everything since the session began), and the page it replaces is closed.
+    const a3 = new Page(port);
+    await a3.opened;
+    a3.gmcpSend('Core.Resume', { token, received: 0 });
+    assert.equal((await a3.gmcpWait('Core.Resumed')).from, 0);
+    await a3.expect(/Welcome[^]*while you were away[^]*You say, "back again"/);
+    assert.ok(!a3.gmcp.some((g) => g.startsWith('Core.Session')), 'a reload keeps the session');
+    await a2.closed;
+    a3.line('say reloaded');
+    await b.expect(/Webby says, "reloaded"/);
 
     // A bad token gets a fresh login.
     const c = new Page(port);
@@ -184,9 +198,9 @@ class Page {
 
     // Shutdown: Core.Goodbye and the farewell line, then the socket closes.
     child.kill('SIGTERM');
-    await a2.gmcpWait('Core.Goodbye');
-    await a2.expect(/shutting down/);
-    await a2.closed;
+    await a3.gmcpWait('Core.Goodbye');
+    await a3.expect(/shutting down/);
+    await a3.closed;
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
     console.log('test_web: ok');
