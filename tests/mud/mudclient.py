@@ -16,10 +16,12 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[@-~]")
 
 
 class Server:
-    """weft-mud in a child process; telnet port parsed from its banner."""
+    """weft-mud in a child process; telnet port parsed from its banner. Tests create many
+    characters from 127.0.0.1: no creation limit unless `extra` sets one."""
 
     def __init__(self, binary, data_dir, *extra, world=None):
-        args = [binary, "--telnet-port", "0", "--http-port", "0", "--data", data_dir, "--kdf-cost", "4"]
+        args = [binary, "--telnet-port", "0", "--http-port", "0", "--data", data_dir, "--kdf-cost", "4",
+                "--creation-limit", "0"]
         if world:
             args += ["--world", world]
         args += list(extra)

@@ -159,4 +159,21 @@ with tempfile.TemporaryDirectory() as data:
         idle.expect("Disconnected for being idle", timeout=8)
     finally:
         srv.stop()
+
+    # new characters per address are limited (2 in 10 minutes here); logging in is not
+    srv = Server(binary, data + "/d", "--creation-limit", "2")
+    try:
+        for name in ("Cara", "Dora"):
+            Client(srv.port).create(name)
+        edna = Client(srv.port)
+        edna.expect("known\\? ")
+        edna.send("Edna")
+        edna.expect("Too many new characters from your address")
+        edna.expect("known\\? ")
+        edna.send("Cara")
+        edna.expect("Password: ")
+        edna.send("secret123")
+        edna.expect("> ")
+    finally:
+        srv.stop()
 print("test_play: ok")

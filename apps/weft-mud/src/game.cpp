@@ -26,23 +26,29 @@ std::string mssp_var(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-bool login_throttle::blocked(const std::string& ip) {
-  auto it = fails_.find(ip);
-  if (it == fails_.end()) return false;
+bool address_throttle::blocked(const std::string& ip) {
+  if (limit_ == 0) return false;
+  auto it = events_.find(ip);
+  if (it == events_.end()) return false;
   auto now = weft::clock::now();
   auto& q = it->second;
-  while (!q.empty() && now - q.front() > std::chrono::minutes(5)) q.pop_front();
+  while (!q.empty() && now - q.front() > window_) q.pop_front();
   if (q.empty()) {
-    fails_.erase(it);
+    events_.erase(it);
     return false;
   }
-  return q.size() >= 5;
+  return q.size() >= limit_;
 }
 
-void login_throttle::failed(const std::string& ip) { fails_[ip].push_back(weft::clock::now()); }
+void address_throttle::note(const std::string& ip) {
+  if (limit_ != 0) events_[ip].push_back(weft::clock::now());
+}
 
 game::game(options o, world wd, std::vector<std::string> forbidden)
-    : opt(std::move(o)), w(std::move(wd)), forbidden_names(std::move(forbidden)) {
+    : opt(std::move(o)),
+      w(std::move(wd)),
+      forbidden_names(std::move(forbidden)),
+      creations(static_cast<std::size_t>(opt.creation_limit), std::chrono::minutes(10)) {
   db = std::make_unique<store>(opt.data_dir);
   db->set_commit_delay(std::chrono::milliseconds(opt.test_commit_delay_ms));
   for (const auto& cd : w.creature_defs) {

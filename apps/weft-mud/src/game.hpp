@@ -35,6 +35,7 @@ struct options {
   double command_rate = 10;   // commands per second per connection (sustained)
   double command_burst = 20;  // bucket size
   int negotiation_ms = 2000;
+  int creation_limit = 3;        // new characters per address in 10 minutes (0: no limit)
   int test_commit_delay_ms = 0;  // tests: a slow disk
 };
 
@@ -47,14 +48,18 @@ struct player {
   const std::string& name() const { return acct.name; }
 };
 
-// Failed logins per address: at most `limit` within `window`.
-class login_throttle {
+// Events per address (failed logins, new characters): blocked once `limit` happened within
+// `window`; old events age out. A limit of 0 never blocks.
+class address_throttle {
  public:
+  address_throttle(std::size_t limit, weft::clock::duration window) : limit_(limit), window_(window) {}
   bool blocked(const std::string& ip);
-  void failed(const std::string& ip);
+  void note(const std::string& ip);
 
  private:
-  std::map<std::string, std::deque<weft::clock::time_point>> fails_;
+  std::size_t limit_;
+  weft::clock::duration window_;
+  std::map<std::string, std::deque<weft::clock::time_point>> events_;
 };
 
 class game {
@@ -70,7 +75,8 @@ class game {
   std::set<session*> sessions;  // every connection, logged in or not
   std::vector<std::string> forbidden_names;
   lag_stats lag;
-  login_throttle throttle;
+  address_throttle throttle{5, std::chrono::minutes(5)};  // failed logins
+  address_throttle creations;                               // new characters (opt.creation_limit)
   weft::clock::time_point started = weft::clock::now();
   bool shutting_down = false;
   int hour = 8;  // game clock, advanced by the ticker

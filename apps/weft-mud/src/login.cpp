@@ -76,7 +76,7 @@ player* password_login(game& g, session& s, player& p) {
     password_hash stored{p.acct.salt, p.acct.hash, p.acct.kdf};
     bool ok = weft::run_blocking([pw = *pw, stored] { return verify_password(pw, stored); });
     if (ok) return attach(g, s, p);
-    g.throttle.failed(ip_of(s));
+    g.throttle.note(ip_of(s));
     ++p.acct.failed_logins;
     g.db->commit({{"UPDATE accounts SET failed_logins = failed_logins + 1 WHERE name = ?", {p.name()}}});
     if (g.throttle.blocked(ip_of(s))) {
@@ -142,6 +142,7 @@ player* create(game& g, session& s, const std::string& name) {
   const auto& a = ref.acct;
   g.db->commit({{"INSERT INTO accounts(name, salt, hash, kdf, created, room, admin) VALUES(?, ?, ?, ?, ?, ?, ?)",
                  {a.name, a.salt, a.hash, a.kdf, a.created, a.room, std::int64_t(a.admin)}}});
+  g.creations.note(ip_of(s));
   s.line("Welcome to the Royal Mile, " + name + "!" + (a.admin ? " (You are the first: an administrator.)" : ""));
   return attach(g, s, ref);
 }
@@ -178,6 +179,10 @@ player* login(game& g, session& s) {
     if (player* p = g.find_player(name)) return password_login(g, s, *p);
     if (std::string why = name_problem(g, name); !why.empty()) {
       s.line(why);
+      continue;
+    }
+    if (g.creations.blocked(ip_of(s))) {
+      s.line("Too many new characters from your address lately; log in to one you have, or try again later.");
       continue;
     }
     if (player* p = create(g, s, name)) return p;
