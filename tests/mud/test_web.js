@@ -25,7 +25,7 @@ fs.writeFileSync(path.join(tmp, 'secret.txt'), 'must not be served');
 function startServer() {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['--telnet-port', '0', '--http-port', '0', '--data', path.join(tmp, 'd'),
-      '--kdf-cost', '4', '--web', web], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--kdf-cost', '4', '--web', web, '--ws-ping', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -55,7 +55,7 @@ class Page {
     this.received = 0;
     this.pos = 0;
     this.ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, opts.protocols || ['gmcp.mudstandards.org', 'terminal.mudstandards.org'],
-      { origin: opts.origin || `http://127.0.0.1:${port}` });
+      { origin: opts.origin || `http://127.0.0.1:${port}`, autoPong: opts.autoPong !== false });
     this.ws.binaryType = 'nodebuffer';
     this.ws.on('message', (data, isBinary) => {
       if (isBinary) { this.received += data.length; this.raw += data.toString('utf8'); this.text = this.raw.replace(/\x1b\[[0-9;]*m/g, ''); } else this.gmcp.push(data.toString());
@@ -195,6 +195,32 @@ class Page {
     await c.gmcpWait('Core.Session');
     await c.expect(/known\? $/);
     c.ws.close();
+
+    // Keepalive (--ws-ping 1): a quiet page is pinged and, answering, stays; a page that
+    // never answers is closed within a few seconds, and its session stays resumable.
+    const quiet = new Page(port);
+    let pings = 0;
+    quiet.ws.on('ping', () => { pings++; });
+    await quiet.opened;
+    await quiet.gmcpWait('Core.Session');
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.ok(pings >= 2, 'a quiet page is pinged: ' + pings);
+    assert.equal(quiet.ws.readyState, WebSocket.OPEN, 'a page that answers pings stays');
+    quiet.ws.close();
+    const deaf = new Page(port, { autoPong: false });
+    await deaf.opened;
+    const deafToken = (await deaf.gmcpWait('Core.Session')).token;
+    await deaf.expect(/known\? $/);
+    const t0 = Date.now();
+    const dropped = await Promise.race([deaf.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 10000))]);
+    assert.ok(dropped, 'a page that does not answer pings is dropped');
+    assert.ok(Date.now() - t0 < 8000, 'dropped within 2 pings and the close timeout');
+    const undeaf = new Page(port);
+    await undeaf.opened;
+    undeaf.gmcpSend('Core.Resume', { token: deafToken, received: deaf.received });
+    await undeaf.gmcpWait('Core.Resumed');
+    assert.ok(!undeaf.gmcp.some((g) => g.startsWith('Core.Session')), 'the dropped session is resumed, not replaced');
+    undeaf.ws.close();
 
     // Shutdown: Core.Goodbye and the farewell line, then the socket closes.
     child.kill('SIGTERM');
