@@ -381,6 +381,9 @@ const command commands[] = {
     {"@tasklets", cmd_at_tasklets, "Every live tasklet: name, state, what it waits on.", true},
     {"@lag", cmd_at_lag, "Command latency over the last minute: p50, p99, max.", true},
     {"@who", cmd_at_who, "Connections: address, client, TTYPE, protocol, idle.", true},
+    {"@boot", cmd_at_boot, "@boot <player> [reason]: disconnect a player.", true},
+    {"@ban", cmd_at_ban, "@ban [name|address]: list bans, or ban a character or an address (10.1.* a range).", true},
+    {"@unban", cmd_at_unban, "@unban <name|address>: lift a ban.", true},
     {"@shutdown", cmd_at_shutdown, "Shut the server down gracefully.", true},
 };
 
@@ -431,7 +434,7 @@ void cmd_help(context& c, std::string_view args) {
   t += "  Talking:  say (or '), shout, tell, emote (or :)\n";
   t += "  Things:   get/take, drop, give\n";
   t += "  Other:    colour, help <command>, quit";
-  if (c.p.acct.admin) t += "\n  Admin:    @tasklets, @lag, @who, @shutdown";
+  if (c.p.acct.admin) t += "\n  Admin:    @tasklets, @lag, @who, @boot, @ban, @unban, @shutdown";
   c.s.line(t);
 }
 

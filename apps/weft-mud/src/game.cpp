@@ -44,6 +44,36 @@ void address_throttle::note(const std::string& ip) {
   if (limit_ != 0) events_[ip].push_back(weft::clock::now());
 }
 
+void ban_list::add(std::string target, bool address) {
+  remove(target);
+  bans_.push_back({std::move(target), address});
+}
+
+std::string ban_list::remove(std::string_view target) {
+  auto it = std::find_if(bans_.begin(), bans_.end(), [&](const ban_row& b) { return equals_ci(b.target, target); });
+  if (it == bans_.end()) return {};
+  std::string was = std::move(it->target);
+  bans_.erase(it);
+  return was;
+}
+
+bool ban_list::name_banned(std::string_view name) const {
+  for (const auto& b : bans_)
+    if (!b.address && equals_ci(b.target, name)) return true;
+  return false;
+}
+
+bool ban_list::matches(std::string_view pattern, std::string_view ip) {
+  if (!pattern.empty() && pattern.back() == '*') return ip.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
+  return pattern == ip;
+}
+
+bool ban_list::address_banned(std::string_view ip) const {
+  for (const auto& b : bans_)
+    if (b.address && matches(b.target, ip)) return true;
+  return false;
+}
+
 game::game(options o, world wd, std::vector<std::string> forbidden)
     : opt(std::move(o)),
       w(std::move(wd)),
@@ -68,6 +98,7 @@ void game::load() {
     seed.push_back({"INSERT INTO meta(key, value) VALUES('seeded', ?)", {std::int64_t(std::time(nullptr))}});
     db->exec_now(seed);
   }
+  for (auto& b : db->load_bans()) bans.add(std::move(b.target), b.address);
   for (auto& row : db->load_accounts()) {
     auto p = std::make_unique<player>();
     p->where = w.find_room(row.room);

@@ -63,6 +63,21 @@ class address_throttle {
   std::map<std::string, std::deque<weft::clock::time_point>> events_;
 };
 
+// Banned character names and addresses (an address ending in '*' is a prefix: "10.1.*").
+class ban_list {
+ public:
+  void add(std::string target, bool address);
+  // The ban's target as it was written, or "" if there was none.
+  std::string remove(std::string_view target);
+  bool name_banned(std::string_view name) const;
+  bool address_banned(std::string_view ip) const;
+  static bool matches(std::string_view pattern, std::string_view ip);
+  const std::vector<ban_row>& all() const noexcept { return bans_; }
+
+ private:
+  std::vector<ban_row> bans_;
+};
+
 class game {
  public:
   game(options o, world w, std::vector<std::string> forbidden);
@@ -77,7 +92,8 @@ class game {
   std::vector<std::string> forbidden_names;
   lag_stats lag;
   address_throttle throttle{5, std::chrono::minutes(5)};  // failed logins
-  address_throttle creations;                               // new characters (opt.creation_limit)
+  address_throttle creations;
+  ban_list bans;                               // new characters (opt.creation_limit)
   weft::clock::time_point started = weft::clock::now();
   bool shutting_down = false;
   int hour = 8;  // game clock, advanced by the ticker

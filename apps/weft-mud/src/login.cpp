@@ -17,11 +17,7 @@ constexpr const char* banner =
     "   Edinburgh's Old Town, from the Castle to Holyrood.\n"
     "\n";
 
-std::string ip_of(const session& s) {
-  const std::string& a = s.info.address;
-  if (!a.empty() && a[0] == '[') return a.substr(1, a.find(']') - 1);
-  return a.substr(0, a.rfind(':'));
-}
+std::string ip_of(const session& s) { return s.info.ip(); }
 
 // A line, or nothing if the client went quiet for too long (then it has been told).
 std::optional<std::string> ask(game& g, session& s, std::string_view question) {
@@ -162,6 +158,10 @@ std::string name_problem(const game& g, std::string_view name) {
 }
 
 player* login(game& g, session& s) {
+  if (g.bans.address_banned(ip_of(s))) {
+    s.kick("Your address is banned from the Royal Mile.");
+    return nullptr;
+  }
   s.write(banner);
   if (g.throttle.blocked(ip_of(s))) {
     s.kick("Too many failed logins from your address; try again in a few minutes.");
@@ -174,6 +174,10 @@ player* login(game& g, session& s) {
     if (name.empty()) continue;
     if (is_quit(name)) {
       s.kick("Goodbye.");
+      return nullptr;
+    }
+    if (g.bans.name_banned(name)) {
+      s.kick(name + " is banned from the Royal Mile.");
       return nullptr;
     }
     if (player* p = g.find_player(name)) return password_login(g, s, *p);

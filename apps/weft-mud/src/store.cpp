@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS objects(
   room TEXT, owner TEXT COLLATE NOCASE REFERENCES accounts(name),
   CHECK ((room IS NULL) <> (owner IS NULL)));
 CREATE INDEX IF NOT EXISTS objects_owner ON objects(owner);
+CREATE TABLE IF NOT EXISTS bans(
+  target TEXT PRIMARY KEY COLLATE NOCASE, kind TEXT NOT NULL CHECK (kind IN ('name', 'address')),
+  by TEXT NOT NULL, at INTEGER NOT NULL);
 )sql";
 
 // Prepared statements by SQL text: the same few statements run all the time.
@@ -188,6 +191,15 @@ std::vector<object_row> store::load_objects() {
     fail(db_, "load objects");
   while (sqlite3_step(s) == SQLITE_ROW)
     out.push_back({sqlite3_column_int64(s, 0), column_text(s, 1), column_text(s, 2), column_text(s, 3)});
+  sqlite3_finalize(s);
+  return out;
+}
+
+std::vector<ban_row> store::load_bans() {
+  std::vector<ban_row> out;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT target, kind FROM bans", -1, &s, nullptr) != SQLITE_OK) fail(db_, "load bans");
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back({column_text(s, 0), column_text(s, 1) == "address"});
   sqlite3_finalize(s);
   return out;
 }

@@ -54,6 +54,11 @@ struct object_row {
   std::string owner;  // who carries it, or ""
 };
 
+struct ban_row {
+  std::string target;  // a character name, or an address ("10.1.2.3", "10.1.*")
+  bool address = false;
+};
+
 class store {
  public:
   // Opens (creating if needed) DIR/mud.sqlite3 and its schema. Blocking; call at startup.
@@ -63,6 +68,7 @@ class store {
   bool seeded();
   std::vector<account_row> load_accounts();
   std::vector<object_row> load_objects();
+  std::vector<ban_row> load_bans();
   // Runs statements at once on the calling thread (startup only).
   void exec_now(const std::vector<sql_stmt>& stmts);
 
