@@ -3,6 +3,7 @@ test types with send-keys and reads the screen and its scrollback with capture-p
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 
 
@@ -10,8 +11,11 @@ class Terminal:
     def __init__(self, workdir, argv, cols=120, rows=40, env=None):
         if not shutil.which("tmux"):
             raise SystemExit("tmux is not installed (Debian package tmux; make deps)")
-        self.socket = os.path.join(workdir, "tmux.sock")
-        conf = os.path.join(workdir, "tmux.conf")
+        # A directory (and so a tmux server) of its own: a second Terminal right after the
+        # first one's kill-server must not meet the old server's socket.
+        own = tempfile.mkdtemp(dir=workdir, prefix="tmux-")
+        self.socket = os.path.join(own, "tmux.sock")
+        conf = os.path.join(own, "tmux.conf")
         with open(conf, "w") as f:
             # Keep the pane after the program exits, so a crash shows its status.
             f.write("set -g history-limit 20000\nset -g remain-on-exit on\n")
@@ -21,8 +25,11 @@ class Terminal:
         self.seen = ""
 
     def _tmux(self, *args, env=None):
-        return subprocess.run(["tmux", "-S", self.socket, *args], check=True, capture_output=True, text=True,
-                              env=env).stdout
+        r = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True, env=env)
+        if r.returncode != 0:
+            raise RuntimeError("tmux %s failed (%d): %s" % (args[0] if args[0] != "-f" else args[2], r.returncode,
+                                                            r.stderr.strip()))
+        return r.stdout
 
     def type(self, text, enter=True):
         self._tmux("send-keys", "-t", "t", "-l", text)
