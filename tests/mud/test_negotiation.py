@@ -6,8 +6,8 @@ import sys
 import tempfile
 import time
 
-from mudclient import (CHARSET, DO, ECHO, GMCP, MCCP2, MSSP, NAWS, OPT_EOR, TTYPE, WILL, WONT,
-                       Client, Server)
+from mudclient import (CHARSET, DO, ECHO, GA, GMCP, IAC, MCCP2, MSSP, NAWS, OPT_EOR, SGA, TTYPE, WILL,
+                       WONT, Client, Server)
 
 binary = sys.argv[1]
 with tempfile.TemporaryDirectory() as data:
@@ -23,6 +23,7 @@ with tempfile.TemporaryDirectory() as data:
         out = r.command("look")
         assert "Mercat Cross" in out, out
         assert r.gmcp == [], r.gmcp
+        assert r.raw.endswith(bytes([IAC, GA])), "no EOR agreed: prompts end in GA: %r" % r.raw[-20:]
 
         # Never answers (nc): the banner comes after the 2 s negotiation timeout.
         t0 = time.time()
@@ -33,6 +34,14 @@ with tempfile.TemporaryDirectory() as data:
         s.create("Silent")
         out = s.command("say hello")
         assert 'You say, "hello"' in out, out
+        # a client that asks for SGA (and does not take it back) gets WILL SGA, and no more GA
+        assert s.raw.endswith(bytes([IAC, GA])), s.raw[-20:]
+        s.sock.sendall(bytes([IAC, DO, SGA]))
+        s.settle(0.3)
+        assert (WILL, SGA) in s.negotiations, s.negotiations
+        s.command("look")
+        s.settle(0.3)
+        assert s.raw.endswith(b"1> "), "GA after the prompt with SGA agreed: %r" % s.raw[-20:]
 
         # A full MUD client with a 40-column window and compression.
         m = Client(srv.port, policy="accept", naws=(40, 20), mccp=True,
