@@ -6,8 +6,8 @@ import sys
 import tempfile
 import time
 
-from mudclient import (CHARSET, DO, ECHO, GA, GMCP, IAC, MCCP2, MSSP, NAWS, OPT_EOR, SGA, TTYPE, WILL,
-                       WONT, Client, Server)
+from mudclient import (CHARSET, DO, ECHO, GA, GMCP, IAC, MCCP2, MSSP, NAWS, OPT_EOR, SB, SE, SGA, TTYPE,
+                       WILL, WONT, Client, Server)
 
 binary = sys.argv[1]
 with tempfile.TemporaryDirectory() as data:
@@ -55,6 +55,10 @@ with tempfile.TemporaryDirectory() as data:
         for opt in (TTYPE, NAWS):
             assert (DO, opt) in offered, (opt, offered)
         assert m.zs is not None, "MCCP2 did not start"
+        # the zlib header's CINFO names the window: 2^(CINFO+8) bytes, reduced from zlib's 32 KiB
+        start = m.raw.index(bytes([IAC, SB, MCCP2, IAC, SE])) + 5
+        window_bits = (m.raw[start] >> 4) + 8
+        assert m.raw[start] & 0x0F == 8 and window_bits <= 12, "MCCP2 window 2^%d" % window_bits
         assert any(o == MSSP and b"\x01PLAYERS\x02" in p for o, p in m.subnegs), "no MSSP variables"
         assert any(o == CHARSET and p.startswith(b"\x01") and b"UTF-8" in p for o, p in m.subnegs)
         assert m.prompt_marks >= 1, "no EOR after the prompt"
