@@ -35,6 +35,7 @@ struct options {
   double command_rate = 10;   // commands per second per connection (sustained)
   double command_burst = 20;  // bucket size
   int negotiation_ms = 2000;
+  int game_hour_ms = 60000;      // a game hour (the ticker's step; the creature's pace)
   int ws_ping_s = 30;            // ping a quiet browser after S seconds, drop it after 2 S (0: off)
   int creation_limit = 3;        // new characters per address in 10 minutes (0: no limit)
   int test_commit_delay_ms = 0;  // tests: a slow disk
