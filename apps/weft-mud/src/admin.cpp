@@ -133,12 +133,16 @@ void cmd_at_unban(context& c, std::string_view args) {
     c.s.line("Unban what? (@unban <name|address>)");
     return;
   }
-  std::string was = c.g.bans.remove(target);
-  if (was.empty()) {
+  const ban_row* b = nullptr;
+  for (const auto& x : c.g.bans.all())
+    if (equals_ci(x.target, target)) b = &x;
+  if (!b) {
     c.s.line("No ban on " + target + ".");
     return;
   }
-  c.g.db->commit({{"DELETE FROM bans WHERE target = ?", {was}}});
+  std::string was = b->target;
+  c.g.db->commit({{"DELETE FROM bans WHERE target = ?", {was}}});  // durable first, as every change
+  c.g.bans.remove(was);
   c.s.line(was + " is no longer banned.");
 }
 
