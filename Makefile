@@ -14,7 +14,7 @@ DEBS := build-essential cmake ninja-build pkg-config g++ clang libclang-rt-14-de
         libboost-context-dev libboost-fiber-dev libgtest-dev libgmock-dev libbenchmark-dev \
         libssl-dev openssl golang-go procps \
         libhttp-parser-dev libwslay-dev liburing-dev libsqlite3-dev sqlite3 zlib1g-dev \
-        nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf python3 \
+        nodejs chromium fonts-amiga wrk nginx curl telnet netcat-openbsd tintin++ tf tmux python3 \
         postgresql postgresql-client redis-server redis-tools libpq-dev libhiredis-dev libcurl4-openssl-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

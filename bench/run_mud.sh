@@ -43,7 +43,7 @@ pin_load="taskset -c 1"
 if [ "${MUD_PIN:-1}" = 0 ]; then pin_server=""; pin_load=""; fi
 kdf=4
 echo "# the bots' characters use --kdf-cost $kdf (scrypt N=2^$kdf) instead of the default 14"
-$pin_server "$server" --telnet-port 0 --http-port -1 --data "$tmp/d" --kdf-cost $kdf \
+$pin_server "$server" --telnet-port 0 --http-port -1 --data "$tmp/d" --kdf-cost $kdf --creation-limit 0 \
   --world "$tmp/grid.txt" > "$tmp/server.out" 2> "$tmp/server.err" &
 pid=$!
 for _ in $(seq 100); do grep -q "telnet " "$tmp/server.out" 2>/dev/null && break; sleep 0.1; done

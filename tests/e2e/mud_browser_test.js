@@ -156,7 +156,10 @@ async function desktop(browser, base, name, password) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const foreign = [];
-  page.on('request', (r) => { if (!r.url().startsWith(base + '/')) foreign.push(r.url()); });
+  page.on('request', (r) => { if (!r.url().startsWith(base + '/') && r.url() !== 'about:blank') foreign.push(r.url()); });
+  // The Content-Security-Policy header must not block anything the page does.
+  const cspBlocked = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspBlocked.push(m.text()); });
   await page.goto(base + '/');
   await login(page, name, password);
   const geo = await page.evaluate(() => ({ cols: window.weft.term.cols, rows: window.weft.term.rows,
@@ -251,8 +254,33 @@ async function desktop(browser, base, name, password) {
   await waitScreen(page, /You say.*again/, 'a command after resuming');
   assert.equal(count(await screen(page), /You say.*hello world/), before, 'resumed output is not repeated');
 
+  // Reload: the tab keeps its resume token (sessionStorage), so the new page resumes the same
+  // character (the server would have sent a new token for a new login) and shows the recent
+  // output again. Then the tab goes elsewhere while someone shouts, and comes back: the shout
+  // it missed is on the screen.
+  page.on('dialog', (d) => d.accept());  // the leave guard asks before a playing page unloads
+  const token = geo.token;
+  await page.reload();
+  await waitScreen(page, /You say.*again/, 'the recent output, replayed after a reload');
+  await send(page, 'say after reload');
+  await waitScreen(page, /You say.*after reload/, 'a command after the reload');
+  assert.equal(await page.evaluate(() => window.weft.conn.token), token, 'the reloaded page resumed the same session');
+  await page.goto('about:blank');
+  const shouter = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  await shouter.goto(base + '/');
+  await login(shouter, 'Visitor', password);
+  await send(shouter, 'shout while you were gone');
+  await waitScreen(shouter, /You shout.*while you were gone/i, 'the second shout');
+  await shouter.close();
+  await page.goto(base + '/');
+  await waitScreen(page, /Visitor shouts.*while you were gone/, 'the output missed while the tab was elsewhere');
+  assert.equal(await page.evaluate(() => window.weft.conn.token), token, 'back in the tab: the same session');
+  await send(page, 'look');
+  await waitScreen(page, /while you were gone[^]*[Ee]xits?:/, 'a command after coming back');
+
   await page.screenshot({ path: path.join(out, 'weft-mud-terminal-resumed.png') });
   assert.deepEqual(foreign, [], 'the page asks nothing of any host but weft-mud (no CDN)');
+  assert.deepEqual(cspBlocked, [], 'the Content-Security-Policy blocks nothing the page needs');
 
   // The window moves by its title bar and resizes by its sizing gadget, in whole cells.
   const box = async (sel) => page.locator(sel).boundingBox();

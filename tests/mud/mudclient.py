@@ -16,10 +16,12 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[@-~]")
 
 
 class Server:
-    """weft-mud in a child process; telnet port parsed from its banner."""
+    """weft-mud in a child process; telnet port parsed from its banner. Tests create many
+    characters from 127.0.0.1: no creation limit unless `extra` sets one."""
 
     def __init__(self, binary, data_dir, *extra, world=None):
-        args = [binary, "--telnet-port", "0", "--http-port", "0", "--data", data_dir, "--kdf-cost", "4"]
+        args = [binary, "--telnet-port", "0", "--http-port", "0", "--data", data_dir, "--kdf-cost", "4",
+                "--creation-limit", "0"]
         if world:
             args += ["--world", world]
         args += list(extra)
@@ -64,8 +66,10 @@ class Client:
     'refuse' (answers every offer with DONT/WONT), 'silent' (never answers, like nc)."""
 
     def __init__(self, port, policy="accept", ttype=("TESTCLIENT", "XTERM-256COLOR", "MTTS 137"),
-                 naws=(100, 40), mccp=False, gmcp=True):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                 naws=(100, 40), mccp=False, gmcp=True, source=None):
+        # source: another loopback address to come from ("127.0.0.2"), for per-address rules
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                             source_address=(source, 0) if source else None)
         self.policy = policy
         self.ttypes = list(ttype)
         self.ttype_i = 0

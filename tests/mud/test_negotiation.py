@@ -6,8 +6,8 @@ import sys
 import tempfile
 import time
 
-from mudclient import (CHARSET, DO, ECHO, GMCP, MCCP2, MSSP, NAWS, OPT_EOR, TTYPE, WILL, WONT,
-                       Client, Server)
+from mudclient import (CHARSET, DO, ECHO, GA, GMCP, IAC, MCCP2, MSSP, NAWS, OPT_EOR, SB, SE, SGA, TTYPE,
+                       WILL, WONT, Client, Server)
 
 binary = sys.argv[1]
 with tempfile.TemporaryDirectory() as data:
@@ -23,6 +23,7 @@ with tempfile.TemporaryDirectory() as data:
         out = r.command("look")
         assert "Mercat Cross" in out, out
         assert r.gmcp == [], r.gmcp
+        assert r.raw.endswith(bytes([IAC, GA])), "no EOR agreed: prompts end in GA: %r" % r.raw[-20:]
 
         # Never answers (nc): the banner comes after the 2 s negotiation timeout.
         t0 = time.time()
@@ -33,6 +34,14 @@ with tempfile.TemporaryDirectory() as data:
         s.create("Silent")
         out = s.command("say hello")
         assert 'You say, "hello"' in out, out
+        # a client that asks for SGA (and does not take it back) gets WILL SGA, and no more GA
+        assert s.raw.endswith(bytes([IAC, GA])), s.raw[-20:]
+        s.sock.sendall(bytes([IAC, DO, SGA]))
+        s.settle(0.3)
+        assert (WILL, SGA) in s.negotiations, s.negotiations
+        s.command("look")
+        s.settle(0.3)
+        assert s.raw.endswith(b"1> "), "GA after the prompt with SGA agreed: %r" % s.raw[-20:]
 
         # A full MUD client with a 40-column window and compression.
         m = Client(srv.port, policy="accept", naws=(40, 20), mccp=True,
@@ -46,6 +55,10 @@ with tempfile.TemporaryDirectory() as data:
         for opt in (TTYPE, NAWS):
             assert (DO, opt) in offered, (opt, offered)
         assert m.zs is not None, "MCCP2 did not start"
+        # the zlib header's CINFO names the window: 2^(CINFO+8) bytes, reduced from zlib's 32 KiB
+        start = m.raw.index(bytes([IAC, SB, MCCP2, IAC, SE])) + 5
+        window_bits = (m.raw[start] >> 4) + 8
+        assert m.raw[start] & 0x0F == 8 and window_bits <= 12, "MCCP2 window 2^%d" % window_bits
         assert any(o == MSSP and b"\x01PLAYERS\x02" in p for o, p in m.subnegs), "no MSSP variables"
         assert any(o == CHARSET and p.startswith(b"\x01") and b"UTF-8" in p for o, p in m.subnegs)
         assert m.prompt_marks >= 1, "no EOR after the prompt"

@@ -48,6 +48,16 @@ with tempfile.TemporaryDirectory() as data:
         out = bob.command("i")
         assert "brass token" in out, out
 
+        # shout reaches everyone; examine names the thing's number; help lists and explains
+        ada.command("shout anyone about?")
+        bob.expect('Ada shouts, "anyone about\\?"')
+        out = bob.command("examine token")
+        assert "a brass token (#" in out, out
+        out = bob.command("help")
+        assert "Moving:" in out and "Admin:" not in out, out
+        out = bob.command("help give", until="1> ")
+        assert "give <thing> [to] <player>" in out, out
+
         # tell and who
         ada.command("tell bob a secret")
         bob.expect('Ada tells you, "a secret"')
@@ -157,6 +167,52 @@ with tempfile.TemporaryDirectory() as data:
         idle.login("Ada")
         idle.expect("idle a long time", timeout=8)
         idle.expect("Disconnected for being idle", timeout=8)
+    finally:
+        srv.stop()
+
+    # a slow password hash (scrypt 2^16, 64 MiB) runs off the scheduler thread: while a new
+    # character's hash is computed, another player's commands are answered
+    srv = Server(binary, data + "/d", "--kdf-cost", "16", "--command-rate", "100000")
+    try:
+        ada = Client(srv.port)
+        ada.login("Ada")  # her hash has the cost it was made with (4): quick
+        zed = Client(srv.port)
+        zed.expect("known\\? ")
+        zed.send("Zed")
+        zed.expect("yes/no")
+        zed.send("yes")
+        zed.expect("Choose a password")
+        zed.send("secret123")
+        zed.expect("again")
+        zed.send("secret123")
+        zed.expect("Creating Zed")
+        t0 = time.time()
+        answered = 0
+        while "Welcome" not in zed.text[zed.pos:]:
+            ada.command("look", until="1> ")
+            answered += 1
+            zed.pump(0)
+            assert time.time() - t0 < 30, "the hash took over 30 s"
+        hashing = time.time() - t0
+        assert answered >= 3, "only %d commands answered during a %.2f s hash" % (answered, hashing)
+        print("scrypt 2^16 took %.2f s; %d commands answered meanwhile" % (hashing, answered))
+    finally:
+        srv.stop()
+
+    # new characters per address are limited (2 in 10 minutes here); logging in is not
+    srv = Server(binary, data + "/d", "--creation-limit", "2")
+    try:
+        for name in ("Cara", "Dora"):
+            Client(srv.port).create(name)
+        edna = Client(srv.port)
+        edna.expect("known\\? ")
+        edna.send("Edna")
+        edna.expect("Too many new characters from your address")
+        edna.expect("known\\? ")
+        edna.send("Cara")
+        edna.expect("Password: ")
+        edna.send("secret123")
+        edna.expect("> ")
     finally:
         srv.stop()
 print("test_play: ok")

@@ -1,5 +1,7 @@
-"""State survives restarts: a graceful SIGTERM (players are told, exit 0) and a SIGKILL right
-after a change the player was told about. Usage: test_restart.py WEFT_MUD"""
+"""State survives restarts: a graceful SIGTERM (players are told, exit 0; the database is
+checkpointed and closed, so no -wal/-shm file is left) and a SIGKILL right after a change the
+player was told about. Usage: test_restart.py WEFT_MUD"""
+import os
 import signal
 import sys
 import tempfile
@@ -7,6 +9,12 @@ import tempfile
 from mudclient import Client, Server
 
 binary = sys.argv[1]
+
+
+def assert_closed_cleanly(data):
+    left = sorted(f for f in os.listdir(data) if f.endswith(("-wal", "-shm", "-journal")))
+    assert not left, "a graceful stop left %s in %s" % (left, data)
+
 with tempfile.TemporaryDirectory() as tmp:
     data = tmp + "/d"
     srv = Server(binary, data)
@@ -20,6 +28,7 @@ with tempfile.TemporaryDirectory() as tmp:
     rc = srv.stop()  # SIGTERM
     bob.expect("server is shutting down")
     assert rc == 0, srv.proc.stderr.read()
+    assert_closed_cleanly(data)
 
     srv = Server(binary, data)
     ada = Client(srv.port)
@@ -52,5 +61,20 @@ with tempfile.TemporaryDirectory() as tmp:
     rc = srv.stop()
     err = srv.proc.stderr.read()
     assert rc == 0, err
+    assert_closed_cleanly(data)
     assert "weft:" in err and "committer" in err and "telnet accept" in err, err
+
+    # SIGINT (Ctrl-C) with players connected, and @shutdown, close as cleanly
+    for how in ("SIGINT", "@shutdown"):
+        srv = Server(binary, data)
+        ada = Client(srv.port)
+        ada.login("Ada")
+        ada.command("drop token")
+        if how == "SIGINT":
+            srv.proc.send_signal(signal.SIGINT)
+        else:
+            ada.send("@shutdown")
+        ada.expect("server is shutting down")
+        assert srv.proc.wait(timeout=15) == 0, srv.proc.stderr.read()
+        assert_closed_cleanly(data)
 print("test_restart: ok")

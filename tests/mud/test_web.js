@@ -25,7 +25,7 @@ fs.writeFileSync(path.join(tmp, 'secret.txt'), 'must not be served');
 function startServer() {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['--telnet-port', '0', '--http-port', '0', '--data', path.join(tmp, 'd'),
-      '--kdf-cost', '4', '--web', web], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--kdf-cost', '4', '--web', web, '--ws-ping', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -41,7 +41,7 @@ function get(port, p, headers = {}) {
     http.get({ host: '127.0.0.1', port, path: p, headers }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }));
+      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], headers: res.headers, body }));
     }).on('error', reject);
   });
 }
@@ -55,7 +55,7 @@ class Page {
     this.received = 0;
     this.pos = 0;
     this.ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, opts.protocols || ['gmcp.mudstandards.org', 'terminal.mudstandards.org'],
-      { origin: opts.origin || `http://127.0.0.1:${port}` });
+      { origin: opts.origin || `http://127.0.0.1:${port}`, autoPong: opts.autoPong !== false });
     this.ws.binaryType = 'nodebuffer';
     this.ws.on('message', (data, isBinary) => {
       if (isBinary) { this.received += data.length; this.raw += data.toString('utf8'); this.text = this.raw.replace(/\x1b\[[0-9;]*m/g, ''); } else this.gmcp.push(data.toString());
@@ -91,6 +91,18 @@ class Page {
     // Static files and their types; nothing outside the web directory.
     let r = await get(port, '/');
     assert.equal(r.status, 200); assert.equal(r.type, 'text/html; charset=utf-8');
+    // A Content-Security-Policy: the page's own scripts only (no inline script), its own /ws.
+    const csp = r.headers['content-security-policy'] || '';
+    assert.match(csp, /default-src 'self'/, 'CSP header: ' + csp);
+    assert.match(csp, /script-src 'self'(;|$)/, 'no inline script: ' + csp);
+    assert.match(csp, /connect-src 'self'/, csp);
+    assert.match(csp, /frame-ancestors 'none'/, csp);
+    assert.ok(!/unsafe-eval/.test(csp), csp);
+    // ...which the real page keeps to: every script is a file, no inline handlers.
+    const page = fs.readFileSync(path.join(root, 'apps', 'weft-mud', 'web', 'index.html'), 'utf8');
+    for (const tag of page.match(/<script\b[^>]*>/g)) assert.match(tag, /\ssrc="[^"]+"/, 'inline script: ' + tag);
+    assert.ok(!/<script\b[^>]*>[^<]+<\/script>/.test(page), 'inline script body in index.html');
+    assert.ok(!/\son[a-z]+=/i.test(page), 'inline event handler in index.html');
     assert.equal((await get(port, '/term.js')).type, 'text/javascript');
     assert.equal((await get(port, '/term.css')).type, 'text/css');
     assert.equal((await get(port, '/OFL.txt')).type, 'text/plain; charset=utf-8');
@@ -159,8 +171,22 @@ class Page {
     await a2.expect(/Other says, "while you were away"/);
     assert.ok(!/known\?/.test(a2.text), 'resumed without a new login: ' + a2.text);
     assert.ok(!a2.gmcp.some((g) => g.startsWith('Core.Session')), 'a resume keeps the session');
+    assert.equal((await a2.gmcpWait('Core.Resumed')).from, received, 'the replay starts where the page stopped');
     a2.line('say back again');
     await b.expect(/Webby says, "back again"/);
+    await a2.expect(/You say, "back again"/);
+
+    // A reloaded page has lost its screen: it resumes with received 0 and gets all the ring
+    // kept (here everything since the session began), and the page it replaces is closed.
+    const a3 = new Page(port);
+    await a3.opened;
+    a3.gmcpSend('Core.Resume', { token, received: 0 });
+    assert.equal((await a3.gmcpWait('Core.Resumed')).from, 0);
+    await a3.expect(/Welcome[^]*while you were away[^]*You say, "back again"/);
+    assert.ok(!a3.gmcp.some((g) => g.startsWith('Core.Session')), 'a reload keeps the session');
+    await a2.closed;
+    a3.line('say reloaded');
+    await b.expect(/Webby says, "reloaded"/);
 
     // A bad token gets a fresh login.
     const c = new Page(port);
@@ -170,11 +196,37 @@ class Page {
     await c.expect(/known\? $/);
     c.ws.close();
 
+    // Keepalive (--ws-ping 1): a quiet page is pinged and, answering, stays; a page that
+    // never answers is closed within a few seconds, and its session stays resumable.
+    const quiet = new Page(port);
+    let pings = 0;
+    quiet.ws.on('ping', () => { pings++; });
+    await quiet.opened;
+    await quiet.gmcpWait('Core.Session');
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.ok(pings >= 2, 'a quiet page is pinged: ' + pings);
+    assert.equal(quiet.ws.readyState, WebSocket.OPEN, 'a page that answers pings stays');
+    quiet.ws.close();
+    const deaf = new Page(port, { autoPong: false });
+    await deaf.opened;
+    const deafToken = (await deaf.gmcpWait('Core.Session')).token;
+    await deaf.expect(/known\? $/);
+    const t0 = Date.now();
+    const dropped = await Promise.race([deaf.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 10000))]);
+    assert.ok(dropped, 'a page that does not answer pings is dropped');
+    assert.ok(Date.now() - t0 < 8000, 'dropped within 2 pings and the close timeout');
+    const undeaf = new Page(port);
+    await undeaf.opened;
+    undeaf.gmcpSend('Core.Resume', { token: deafToken, received: deaf.received });
+    await undeaf.gmcpWait('Core.Resumed');
+    assert.ok(!undeaf.gmcp.some((g) => g.startsWith('Core.Session')), 'the dropped session is resumed, not replaced');
+    undeaf.ws.close();
+
     // Shutdown: Core.Goodbye and the farewell line, then the socket closes.
     child.kill('SIGTERM');
-    await a2.gmcpWait('Core.Goodbye');
-    await a2.expect(/shutting down/);
-    await a2.closed;
+    await a3.gmcpWait('Core.Goodbye');
+    await a3.expect(/shutting down/);
+    await a3.closed;
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 0);
     console.log('test_web: ok');

@@ -34,13 +34,13 @@ bool matches_keyword(const std::vector<std::string>& keywords, std::string_view 
   return false;
 }
 
-// "#17", "token", "2.token"
-object* find_object(const std::vector<object*>& in, std::string_view arg) {
+// "#17", "token", "2.token". `movable`: only things not already being moved by someone.
+object* find_object(const std::vector<object*>& in, std::string_view arg, bool movable = false) {
   if (arg.empty()) return nullptr;
   if (arg[0] == '#') {
     std::int64_t id = std::atoll(std::string(arg.substr(1)).c_str());
     for (object* o : in)
-      if (o->id == id) return o;
+      if (o->id == id && !(movable && o->moving)) return o;
     return nullptr;
   }
   int nth = 1;
@@ -49,7 +49,7 @@ object* find_object(const std::vector<object*>& in, std::string_view arg) {
     arg = arg.substr(dot + 1);
   }
   for (object* o : in)
-    if (matches_keyword(o->proto->keywords, arg) && --nth == 0) return o;
+    if (!(movable && o->moving) && matches_keyword(o->proto->keywords, arg) && --nth == 0) return o;
   return nullptr;
 }
 
@@ -245,16 +245,17 @@ void cmd_get(context& c, std::string_view args) {
     }
     std::vector<object*> all = c.p.where->objects;
     for (object* o : all) {
-      if (o->in_room != c.p.where) continue;  // someone else took it meanwhile
+      if (o->in_room != c.p.where || o->moving) continue;  // someone else took it meanwhile
       c.g.give_object(o, c.p);
       c.s.line("You get " + o->proto->name + ".");
       c.g.to_room(c.p.where, c.p.name() + " gets " + o->proto->name + ".", &c.p);
     }
     return;
   }
-  object* o = find_object(c.p.where->objects, args);
+  object* o = find_object(c.p.where->objects, args, true);
   if (!o) {
-    c.s.line("You see no " + std::string(args) + " here.");
+    c.s.line(find_object(c.p.where->objects, args) ? "Someone is already taking it."
+                                                   : "You see no " + std::string(args) + " here.");
     return;
   }
   c.g.give_object(o, c.p);
@@ -269,13 +270,13 @@ void cmd_drop(context& c, std::string_view args) {
   }
   std::vector<object*> which;
   if (equals_ci(args, "all")) which = c.p.inv;
-  else if (object* o = find_object(c.p.inv, args)) which.push_back(o);
+  else if (object* o = find_object(c.p.inv, args, true)) which.push_back(o);
   if (which.empty()) {
     c.s.line("You have no " + std::string(args) + ".");
     return;
   }
   for (object* o : which) {
-    if (o->carried_by != &c.p) continue;
+    if (o->carried_by != &c.p || o->moving) continue;
     room* r = c.p.where;
     c.g.drop_object(o, r);
     c.s.line("You drop " + o->proto->name + ".");
@@ -292,7 +293,7 @@ void cmd_give(context& c, std::string_view args) {
     c.s.line("Give what to whom?");
     return;
   }
-  object* o = find_object(c.p.inv, what);
+  object* o = find_object(c.p.inv, what, true);
   if (!o) {
     c.s.line("You have no " + std::string(what) + ".");
     return;
@@ -380,6 +381,9 @@ const command commands[] = {
     {"@tasklets", cmd_at_tasklets, "Every live tasklet: name, state, what it waits on.", true},
     {"@lag", cmd_at_lag, "Command latency over the last minute: p50, p99, max.", true},
     {"@who", cmd_at_who, "Connections: address, client, TTYPE, protocol, idle.", true},
+    {"@boot", cmd_at_boot, "@boot <player> [reason]: disconnect a player.", true},
+    {"@ban", cmd_at_ban, "@ban [name|address]: list bans, or ban a character or an address (10.1.* a range).", true},
+    {"@unban", cmd_at_unban, "@unban <name|address>: lift a ban.", true},
     {"@shutdown", cmd_at_shutdown, "Shut the server down gracefully.", true},
 };
 
@@ -430,7 +434,7 @@ void cmd_help(context& c, std::string_view args) {
   t += "  Talking:  say (or '), shout, tell, emote (or :)\n";
   t += "  Things:   get/take, drop, give\n";
   t += "  Other:    colour, help <command>, quit";
-  if (c.p.acct.admin) t += "\n  Admin:    @tasklets, @lag, @who, @shutdown";
+  if (c.p.acct.admin) t += "\n  Admin:    @tasklets, @lag, @who, @boot, @ban, @unban, @shutdown";
   c.s.line(t);
 }
 

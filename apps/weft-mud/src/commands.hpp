@@ -24,6 +24,9 @@ void show_room(context& c);
 void cmd_at_tasklets(context& c, std::string_view args);
 void cmd_at_lag(context& c, std::string_view args);
 void cmd_at_who(context& c, std::string_view args);
+void cmd_at_boot(context& c, std::string_view args);
+void cmd_at_ban(context& c, std::string_view args);
+void cmd_at_unban(context& c, std::string_view args);
 void cmd_at_shutdown(context& c, std::string_view args);
 
 // Set by main: starts the graceful shutdown.

@@ -26,24 +26,61 @@ std::string mssp_var(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-bool login_throttle::blocked(const std::string& ip) {
-  auto it = fails_.find(ip);
-  if (it == fails_.end()) return false;
+bool address_throttle::blocked(const std::string& ip) {
+  if (limit_ == 0) return false;
+  auto it = events_.find(ip);
+  if (it == events_.end()) return false;
   auto now = weft::clock::now();
   auto& q = it->second;
-  while (!q.empty() && now - q.front() > std::chrono::minutes(5)) q.pop_front();
+  while (!q.empty() && now - q.front() > window_) q.pop_front();
   if (q.empty()) {
-    fails_.erase(it);
+    events_.erase(it);
     return false;
   }
-  return q.size() >= 5;
+  return q.size() >= limit_;
 }
 
-void login_throttle::failed(const std::string& ip) { fails_[ip].push_back(weft::clock::now()); }
+void address_throttle::note(const std::string& ip) {
+  if (limit_ != 0) events_[ip].push_back(weft::clock::now());
+}
+
+void ban_list::add(std::string target, bool address) {
+  remove(target);
+  bans_.push_back({std::move(target), address});
+}
+
+std::string ban_list::remove(std::string_view target) {
+  auto it = std::find_if(bans_.begin(), bans_.end(), [&](const ban_row& b) { return equals_ci(b.target, target); });
+  if (it == bans_.end()) return {};
+  std::string was = std::move(it->target);
+  bans_.erase(it);
+  return was;
+}
+
+bool ban_list::name_banned(std::string_view name) const {
+  for (const auto& b : bans_)
+    if (!b.address && equals_ci(b.target, name)) return true;
+  return false;
+}
+
+bool ban_list::matches(std::string_view pattern, std::string_view ip) {
+  if (!pattern.empty() && pattern.back() == '*') return ip.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
+  return pattern == ip;
+}
+
+bool ban_list::address_banned(std::string_view ip) const {
+  for (const auto& b : bans_)
+    if (b.address && matches(b.target, ip)) return true;
+  return false;
+}
 
 game::game(options o, world wd, std::vector<std::string> forbidden)
-    : opt(std::move(o)), w(std::move(wd)), forbidden_names(std::move(forbidden)) {
+    : opt(std::move(o)),
+      w(std::move(wd)),
+      forbidden_names(std::move(forbidden)),
+      creations(static_cast<std::size_t>(opt.creation_limit), std::chrono::minutes(10)) {
   db = std::make_unique<store>(opt.data_dir);
+  db->set_commit_delay(std::chrono::milliseconds(opt.test_commit_delay_ms));
   for (const auto& cd : w.creature_defs) {
     creature c{&cd, w.find_room(cd.start)};
     creatures.push_back(c);
@@ -61,6 +98,7 @@ void game::load() {
     seed.push_back({"INSERT INTO meta(key, value) VALUES('seeded', ?)", {std::int64_t(std::time(nullptr))}});
     db->exec_now(seed);
   }
+  for (auto& b : db->load_bans()) bans.add(std::move(b.target), b.address);
   for (auto& row : db->load_accounts()) {
     auto p = std::make_unique<player>();
     p->where = w.find_room(row.room);
@@ -117,30 +155,34 @@ void game::gmcp_room(room* r, std::string_view package, std::string_view json, c
 }
 
 void game::move_player(player& p, room* to) {
+  db->commit({{"UPDATE accounts SET room = ? WHERE name = ?", {to->key, p.name()}}});
   erase_one(p.where->players, &p);
   p.where = to;
   to->players.push_back(&p);
   p.acct.room = to->key;
-  db->commit({{"UPDATE accounts SET room = ? WHERE name = ?", {to->key, p.name()}}});
 }
 
 void game::give_object(object* o, player& to) {
+  o->moving = true;
+  db->commit({{"UPDATE objects SET room = NULL, owner = ? WHERE id = ?", {to.name(), o->id}}});
+  o->moving = false;
   if (o->in_room) erase_one(o->in_room->objects, o);
   if (o->carried_by) erase_one(o->carried_by->inv, o);
   o->in_room = nullptr;
   o->carried_by = &to;
   o->owner = to.name();
   to.inv.push_back(o);
-  db->commit({{"UPDATE objects SET room = NULL, owner = ? WHERE id = ?", {to.name(), o->id}}});
 }
 
 void game::drop_object(object* o, room* r) {
+  o->moving = true;
+  db->commit({{"UPDATE objects SET owner = NULL, room = ? WHERE id = ?", {r->key, o->id}}});
+  o->moving = false;
   if (o->carried_by) erase_one(o->carried_by->inv, o);
   o->carried_by = nullptr;
   o->owner.clear();
   o->in_room = r;
   r->objects.push_back(o);
-  db->commit({{"UPDATE objects SET owner = NULL, room = ? WHERE id = ?", {r->key, o->id}}});
 }
 
 void game::save_account_fields(const player& p) {

@@ -35,6 +35,10 @@ struct options {
   double command_rate = 10;   // commands per second per connection (sustained)
   double command_burst = 20;  // bucket size
   int negotiation_ms = 2000;
+  int game_hour_ms = 60000;      // a game hour (the ticker's step; the creature's pace)
+  int ws_ping_s = 30;            // ping a quiet browser after S seconds, drop it after 2 S (0: off)
+  int creation_limit = 3;        // new characters per address in 10 minutes (0: no limit)
+  int test_commit_delay_ms = 0;  // tests: a slow disk
 };
 
 struct player {
@@ -46,14 +50,33 @@ struct player {
   const std::string& name() const { return acct.name; }
 };
 
-// Failed logins per address: at most `limit` within `window`.
-class login_throttle {
+// Events per address (failed logins, new characters): blocked once `limit` happened within
+// `window`; old events age out. A limit of 0 never blocks.
+class address_throttle {
  public:
+  address_throttle(std::size_t limit, weft::clock::duration window) : limit_(limit), window_(window) {}
   bool blocked(const std::string& ip);
-  void failed(const std::string& ip);
+  void note(const std::string& ip);
 
  private:
-  std::map<std::string, std::deque<weft::clock::time_point>> fails_;
+  std::size_t limit_;
+  weft::clock::duration window_;
+  std::map<std::string, std::deque<weft::clock::time_point>> events_;
+};
+
+// Banned character names and addresses (an address ending in '*' is a prefix: "10.1.*").
+class ban_list {
+ public:
+  void add(std::string target, bool address);
+  // The ban's target as it was written, or "" if there was none.
+  std::string remove(std::string_view target);
+  bool name_banned(std::string_view name) const;
+  bool address_banned(std::string_view ip) const;
+  static bool matches(std::string_view pattern, std::string_view ip);
+  const std::vector<ban_row>& all() const noexcept { return bans_; }
+
+ private:
+  std::vector<ban_row> bans_;
 };
 
 class game {
@@ -69,7 +92,9 @@ class game {
   std::set<session*> sessions;  // every connection, logged in or not
   std::vector<std::string> forbidden_names;
   lag_stats lag;
-  login_throttle throttle;
+  address_throttle throttle{5, std::chrono::minutes(5)};  // failed logins
+  address_throttle creations;
+  ban_list bans;                               // new characters (opt.creation_limit)
   weft::clock::time_point started = weft::clock::now();
   bool shutting_down = false;
   int hour = 8;  // game clock, advanced by the ticker
@@ -85,7 +110,9 @@ class game {
   void to_all(std::string_view text, const player* except = nullptr);
   void gmcp_room(room* r, std::string_view package, std::string_view json, const player* except = nullptr);
 
-  // Changes, each committed before it returns (the caller then tells the players).
+  // Changes, each committed before it returns (the caller then tells the players). Memory
+  // changes only after the commit, so nobody (a `look` meanwhile) sees a change that a crash
+  // could still undo; a thing in flight is marked `moving` so no one else takes it meanwhile.
   void move_player(player& p, room* to);
   void give_object(object* o, player& to);
   void drop_object(object* o, room* r);

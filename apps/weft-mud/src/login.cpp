@@ -17,11 +17,7 @@ constexpr const char* banner =
     "   Edinburgh's Old Town, from the Castle to Holyrood.\n"
     "\n";
 
-std::string ip_of(const session& s) {
-  const std::string& a = s.info.address;
-  if (!a.empty() && a[0] == '[') return a.substr(1, a.find(']') - 1);
-  return a.substr(0, a.rfind(':'));
-}
+std::string ip_of(const session& s) { return s.info.ip(); }
 
 // A line, or nothing if the client went quiet for too long (then it has been told).
 std::optional<std::string> ask(game& g, session& s, std::string_view question) {
@@ -76,7 +72,7 @@ player* password_login(game& g, session& s, player& p) {
     password_hash stored{p.acct.salt, p.acct.hash, p.acct.kdf};
     bool ok = weft::run_blocking([pw = *pw, stored] { return verify_password(pw, stored); });
     if (ok) return attach(g, s, p);
-    g.throttle.failed(ip_of(s));
+    g.throttle.note(ip_of(s));
     ++p.acct.failed_logins;
     g.db->commit({{"UPDATE accounts SET failed_logins = failed_logins + 1 WHERE name = ?", {p.name()}}});
     if (g.throttle.blocked(ip_of(s))) {
@@ -142,6 +138,7 @@ player* create(game& g, session& s, const std::string& name) {
   const auto& a = ref.acct;
   g.db->commit({{"INSERT INTO accounts(name, salt, hash, kdf, created, room, admin) VALUES(?, ?, ?, ?, ?, ?, ?)",
                  {a.name, a.salt, a.hash, a.kdf, a.created, a.room, std::int64_t(a.admin)}}});
+  g.creations.note(ip_of(s));
   s.line("Welcome to the Royal Mile, " + name + "!" + (a.admin ? " (You are the first: an administrator.)" : ""));
   return attach(g, s, ref);
 }
@@ -161,6 +158,10 @@ std::string name_problem(const game& g, std::string_view name) {
 }
 
 player* login(game& g, session& s) {
+  if (g.bans.address_banned(ip_of(s))) {
+    s.kick("Your address is banned from the Royal Mile.");
+    return nullptr;
+  }
   s.write(banner);
   if (g.throttle.blocked(ip_of(s))) {
     s.kick("Too many failed logins from your address; try again in a few minutes.");
@@ -175,9 +176,17 @@ player* login(game& g, session& s) {
       s.kick("Goodbye.");
       return nullptr;
     }
+    if (g.bans.name_banned(name)) {
+      s.kick(name + " is banned from the Royal Mile.");
+      return nullptr;
+    }
     if (player* p = g.find_player(name)) return password_login(g, s, *p);
     if (std::string why = name_problem(g, name); !why.empty()) {
       s.line(why);
+      continue;
+    }
+    if (g.creations.blocked(ip_of(s))) {
+      s.line("Too many new characters from your address lately; log in to one you have, or try again later.");
       continue;
     }
     if (player* p = create(g, s, name)) return p;

@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   weft::spawn(weft::spawn_options{.name = "committer"}, [&g] { g.db->run_committer(); });
   weft::spawn(weft::spawn_options{.name = "checkpointer"},
               [&g] { g.db->run_checkpointer(std::chrono::milliseconds(500)); });
-  weft::spawn(weft::spawn_options{.name = "ticker"}, [&g] { run_ticker(g, std::chrono::seconds(60)); });
+  weft::spawn(weft::spawn_options{.name = "ticker"}, [&g] { run_ticker(g, std::chrono::milliseconds(g.opt.game_hour_ms)); });
   for (auto& c : g.creatures)
     weft::spawn(weft::spawn_options{.name = "creature " + c.def->key}, [&g, &c] { run_creature(g, c); });
   weft::spawn(weft::spawn_options{.name = "signals"}, [&sig_read] {

@@ -16,7 +16,8 @@ namespace {
   std::fprintf(code ? stderr : stdout,
                "usage: weft-mud [--telnet-port P] [--http-port P] [--data DIR] [--bind ADDR]\n"
                "                [--kdf-cost N] [--world FILE] [--web DIR] [--idle-timeout S]\n"
-               "                [--command-rate R] [--negotiation-ms MS]\n"
+               "                [--command-rate R] [--negotiation-ms MS] [--creation-limit N]\n"
+               "                [--ws-ping S] [--game-hour-ms MS]\n"
                "  --telnet-port P   telnet port (default 4000; 0 picks a free one)\n"
                "  --http-port P     HTTP/WebSocket port (default 8080; 0 picks a free one; -1 off)\n"
                "  --data DIR        SQLite state (default ./mud-data; created with the world on first run)\n"
@@ -25,7 +26,11 @@ namespace {
                "  --world FILE      world file (default: world/royal_mile.txt beside the executable)\n"
                "  --web DIR         browser page directory (default: web/ beside the executable)\n"
                "  --idle-timeout S  disconnect idle players after S seconds (default 1800)\n"
-               "  --command-rate R  commands per second per connection (default 10, burst 2x)\n");
+               "  --command-rate R  commands per second per connection (default 10, burst 2x)\n"
+               "  --game-hour-ms MS one game hour in real time (default 60000: a day in 24 minutes)\n"
+               "  --ws-ping S       ping a quiet browser every S seconds, drop it if no answer in 2 S (default 30; 0 off)\n"
+               "  --creation-limit N  new characters per address in 10 minutes (default 3; 0 no limit)\n"
+               "  --test-commit-delay-ms MS  tests only: each transaction takes MS longer (a slow disk)\n");
   std::exit(code);
 }
 
@@ -67,6 +72,10 @@ options parse_options(int argc, char** argv) {
       o.command_rate = num(1, 100000);
       o.command_burst = 2 * o.command_rate;
     } else if (a == "--negotiation-ms") o.negotiation_ms = num(0, 60000);
+    else if (a == "--game-hour-ms") o.game_hour_ms = num(50, 3600000);
+    else if (a == "--ws-ping") o.ws_ping_s = num(0, 86400);
+    else if (a == "--creation-limit") o.creation_limit = num(0, 1000000);
+    else if (a == "--test-commit-delay-ms") o.test_commit_delay_ms = num(0, 60000);
     else usage(2);
   }
   if (o.world_file.empty()) o.world_file = exe_dir() + "/world/royal_mile.txt";

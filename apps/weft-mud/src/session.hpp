@@ -31,6 +31,11 @@ struct client_info {
   int cols = 80;
   int rows = 24;
   bool screen_reader() const noexcept { return mtts & 64; }
+  // The address without the port: "127.0.0.1", "::1".
+  std::string ip() const {
+    if (!address.empty() && address[0] == '[') return address.substr(1, address.find(']') - 1);
+    return address.substr(0, address.rfind(':'));
+  }
 };
 
 struct input_line {

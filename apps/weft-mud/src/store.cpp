@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "weft/run_blocking.hpp"
@@ -43,6 +44,9 @@ CREATE TABLE IF NOT EXISTS objects(
   room TEXT, owner TEXT COLLATE NOCASE REFERENCES accounts(name),
   CHECK ((room IS NULL) <> (owner IS NULL)));
 CREATE INDEX IF NOT EXISTS objects_owner ON objects(owner);
+CREATE TABLE IF NOT EXISTS bans(
+  target TEXT PRIMARY KEY COLLATE NOCASE, kind TEXT NOT NULL CHECK (kind IN ('name', 'address')),
+  by TEXT NOT NULL, at INTEGER NOT NULL);
 )sql";
 
 // Prepared statements by SQL text: the same few statements run all the time.
@@ -121,20 +125,29 @@ store::store(const std::string& dir) {
 }
 
 store::~store() {
-  // Finalized statements let the last close checkpoint the WAL and remove it.
+  // The last connection to close copies the WAL into the database and deletes the -wal and
+  // -shm files, but only if nothing is still open on it: statements finalized, the
+  // checkpointer's connection closed first (stop() waited for its last checkpoint).
   cache_for(db_).clear();
-  if (checkpoint_db_) sqlite3_close_v2(checkpoint_db_);
-  if (db_) sqlite3_close_v2(db_);
+  if (checkpoint_db_ && sqlite3_close(checkpoint_db_) != SQLITE_OK)
+    std::fprintf(stderr, "weft-mud: closing the checkpoint connection: %s\n", sqlite3_errmsg(checkpoint_db_));
+  if (!db_) return;
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr) != SQLITE_OK)
+    std::fprintf(stderr, "weft-mud: final checkpoint: %s\n", sqlite3_errmsg(db_));
+  if (sqlite3_close(db_) != SQLITE_OK)
+    std::fprintf(stderr, "weft-mud: closing the database: %s\n", sqlite3_errmsg(db_));
 }
 
 void store::run_checkpointer(std::chrono::milliseconds period) {
   sqlite3* db = checkpoint_db_;
-  for (;;) {
-    weft::sleep_for(period);
-    if (stopping_) return;
+  checkpointing_ = true;
+  while (!stopping_) {
+    wake_checkpointer_.wait_for(period);
+    if (stopping_) break;
     // PASSIVE: copies what it can without waiting for the writer; a busy result is fine.
     weft::run_blocking([db] { sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr); });
   }
+  checkpointer_stopped_.set();
 }
 
 bool store::seeded() {
@@ -182,6 +195,15 @@ std::vector<object_row> store::load_objects() {
   return out;
 }
 
+std::vector<ban_row> store::load_bans() {
+  std::vector<ban_row> out;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT target, kind FROM bans", -1, &s, nullptr) != SQLITE_OK) fail(db_, "load bans");
+  while (sqlite3_step(s) == SQLITE_ROW) out.push_back({column_text(s, 0), column_text(s, 1) == "address"});
+  sqlite3_finalize(s);
+  return out;
+}
+
 void store::exec_now(const std::vector<sql_stmt>& stmts) {
   exec(db_, "BEGIN IMMEDIATE");
   for (const auto& st : stmts) run_stmt(db_, cache_for(db_), st);
@@ -216,11 +238,12 @@ void store::run_committer() {
     // The batch is owned by the shared_ptr the job holds, so it outlives a kill of this
     // tasklet (the job still runs to completion on the worker).
     auto t0 = std::chrono::steady_clock::now();
-    std::string error = weft::run_blocking([db, batch, work]() -> std::string {
+    std::string error = weft::run_blocking([db, batch, work, delay = commit_delay_]() -> std::string {
       try {
         exec(db, "BEGIN IMMEDIATE");
         for (const auto* stmts : work)
           for (const auto& st : *stmts) run_stmt(db, cache_for(db), st);
+        if (delay.count()) std::this_thread::sleep_for(delay);
         exec(db, "COMMIT");
         return {};
       } catch (const std::exception& e) {
@@ -243,7 +266,9 @@ void store::run_committer() {
 void store::stop() {
   stopping_ = true;
   work_.set();
+  wake_checkpointer_.set();
   if (running_) stopped_.wait();
+  if (checkpointing_) checkpointer_stopped_.wait();
 }
 
 }  // namespace mud

@@ -54,6 +54,11 @@ struct object_row {
   std::string owner;  // who carries it, or ""
 };
 
+struct ban_row {
+  std::string target;  // a character name, or an address ("10.1.2.3", "10.1.*")
+  bool address = false;
+};
+
 class store {
  public:
   // Opens (creating if needed) DIR/mud.sqlite3 and its schema. Blocking; call at startup.
@@ -63,6 +68,7 @@ class store {
   bool seeded();
   std::vector<account_row> load_accounts();
   std::vector<object_row> load_objects();
+  std::vector<ban_row> load_bans();
   // Runs statements at once on the calling thread (startup only).
   void exec_now(const std::vector<sql_stmt>& stmts);
 
@@ -70,10 +76,15 @@ class store {
   void commit(std::vector<sql_stmt> stmts);
   // The committer tasklet's body; returns once stop() was called and the queue drained.
   void run_committer();
+  // Ends the committer (after the queue drained) and the checkpointer; the destructor then
+  // checkpoints and closes, leaving no -wal or -shm file.
   void stop();
   // The checkpointer tasklet's body: moves the WAL into the database every `period` on a
   // second connection, beside the commits instead of inside one of them.
   void run_checkpointer(std::chrono::milliseconds period);
+  // Tests: every transaction takes `d` longer on the worker (a slow disk), so a test can
+  // look at the game while a change is still being committed.
+  void set_commit_delay(std::chrono::milliseconds d) noexcept { commit_delay_ = d; }
   std::uint64_t commits() const noexcept { return transactions_; }
   std::uint64_t changes() const noexcept { return changes_; }
   // Time spent in transactions (on the worker, including the fsync), total and longest.
@@ -92,6 +103,10 @@ class store {
   weft::event stopped_;
   bool stopping_ = false;
   bool running_ = false;
+  bool checkpointing_ = false;
+  weft::event wake_checkpointer_;
+  weft::event checkpointer_stopped_;
+  std::chrono::milliseconds commit_delay_{0};
   std::uint64_t transactions_ = 0;
   std::uint64_t changes_ = 0;
   double commit_s_ = 0;

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "play.hpp"
 #include "text.hpp"
@@ -36,6 +37,13 @@ std::string new_token() {
   return t;
 }
 
+// The page runs only its own files: no inline or foreign script, no plugins, no framing; it
+// talks to its own host's /ws. Inline styles stay allowed (xterm.js sets them).
+constexpr const char* content_security_policy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'";
+
 // A safe relative path inside the web directory, or "" if it tries to leave it.
 std::string safe_path(std::string_view p) {
   if (p.empty()) return "index.html";
@@ -46,6 +54,32 @@ std::string safe_path(std::string_view p) {
 }
 
 }  // namespace
+
+// Every `every`: a page that has been quiet for half of that is pinged (proxies drop idle
+// connections; this keeps them busy); a page that has not answered the previous ping is gone
+// without a word, so the connection is closed and its session goes linkdead at once
+// (resumable) instead of whenever TCP gives up.
+void keepalive(websocket::connection& ws, const weft::clock::time_point& heard, weft::clock::duration every) {
+  std::optional<weft::clock::time_point> pinged;  // when the unanswered ping went out
+  for (;;) {
+    weft::sleep_for(every);
+    if (pinged && heard < *pinged) {
+      try {
+        ws.close(websocket::close_code::going_away, "no answer to ping");
+      } catch (const std::exception&) {
+      }
+      return;
+    }
+    pinged.reset();
+    if (weft::clock::now() - heard < every / 2) continue;
+    try {
+      pinged = weft::clock::now();
+      ws.ping("keepalive");
+    } catch (const std::exception&) {
+      return;  // the reader sees the end too
+    }
+  }
+}
 
 struct web_server::impl {
   game& g;
@@ -77,6 +111,7 @@ struct web_server::impl {
     res.set("Content-Type", weft::http::mime_type(rel));
     res.set("Cache-Control", "no-cache");
     res.set("X-Content-Type-Options", "nosniff");
+    res.set("Content-Security-Policy", content_security_policy);
     try {
       res.send_file(fd, 0, static_cast<std::uint64_t>(st.st_size));
     } catch (...) {
@@ -106,9 +141,13 @@ struct web_server::impl {
       res.send(503, "Shutting down.\n");
       return;
     }
+    // Keepalive: anything from the page (a message, a pong) counts as a sign of life.
+    weft::clock::time_point heard = weft::clock::now();
     websocket::accept_options ao;
     ao.subprotocols = {"gmcp.mudstandards.org", "terminal.mudstandards.org"};
     ao.max_message = 64 * 1024;
+    ao.close_timeout = std::chrono::seconds(2);
+    ao.on_pong = [&heard](std::string_view) { heard = weft::clock::now(); };
     // allowed_origins empty: only pages served by this host may connect (Origin == Host).
     websocket::connection ws = websocket::accept(req, res, ao);
     bool gmcp = ws.subprotocol() == "gmcp.mudstandards.org";
@@ -128,19 +167,26 @@ struct web_server::impl {
       weft::sleep_for(std::chrono::milliseconds(500));
       if (!s) start_new();
     });
+    weft::tasklet pinger;
+    if (g.opt.ws_ping_s > 0)
+      pinger = weft::spawn(weft::spawn_options{.stack_size = 32 * 1024, .name = "websocket keepalive"},
+                           [&ws, &heard, every = std::chrono::seconds(g.opt.ws_ping_s)] { keepalive(ws, heard, every); });
     struct cleanup {
       weft::tasklet& greeter;
+      weft::tasklet& pinger;
       std::shared_ptr<ws_session>& s;
       websocket::connection& ws;
       ~cleanup() {
         if (greeter.alive()) greeter.kill();
+        if (pinger.alive() && !pinger.is_current()) pinger.kill();
         if (s) s->detach(ws);
       }
-    } tidy{greeter, s, ws};
+    } tidy{greeter, pinger, s, ws};
 
     try {
       for (;;) {
         websocket::message m = ws.receive();
+        heard = weft::clock::now();
         if (m.binary) {
           if (!s) start_new();
           s->input(m.data);

@@ -32,6 +32,9 @@ struct object {
   room* in_room = nullptr;        // exactly one of these two is set
   player* carried_by = nullptr;
   std::string owner;              // carrier's account name while carried (even if offline)
+  // A move of this thing is being committed: it stays where it was (what everyone sees is
+  // what is on disk) but nobody else may take or move it meanwhile.
+  bool moving = false;
 };
 
 struct exit_to {

@@ -51,10 +51,12 @@ void run_ticker(game& g, weft::clock::duration game_hour) {
 
 void run_creature(game& g, creature& c) {
   bool night = false;
-  std::uniform_int_distribution<int> wait_s(10, 25);
+  // Between 10 and 25 game minutes between two things it does.
+  std::uniform_int_distribution<long> minutes(10, 25);
   for (;;) {
     std::optional<int> hour;
-    int got = weft::select_for(std::chrono::seconds(wait_s(rng())), weft::on_receive(g.dusk_dawn, hour));
+    auto wait = std::chrono::milliseconds(static_cast<long>(g.opt.game_hour_ms) * minutes(rng()) / 60);
+    int got = weft::select_for(wait, weft::on_receive(g.dusk_dawn, hour));
     if (got == 0 && hour) {
       night = *hour == 21;
       if (night && !c.def->night_room.empty()) {

@@ -69,10 +69,19 @@ void ws_session::attach(weft::websocket::connection& ws, weft::tasklet reader, b
   info.protocol = gmcp ? "websocket+gmcp" : "websocket";
   if (!resumed) {
     queue(false, "Core.Session {\"token\":" + json_string(token_) + "}");
-  } else if (received < sent_) {
-    std::uint64_t missed = sent_ - received;
-    if (missed > ring_.size()) missed = ring_.size();  // older output is gone
-    queue(true, ring_.substr(ring_.size() - static_cast<std::size_t>(missed)));
+  } else {
+    std::uint64_t missed = received < sent_ ? sent_ - received : 0;
+    std::string_view replay = ring_;
+    if (missed > ring_.size()) {
+      // Older output is gone (or a reloaded page asked for all it can get, received 0):
+      // replay what is kept, from the start of a line.
+      auto nl = replay.find('\n');
+      if (nl != std::string_view::npos) replay.remove_prefix(nl + 1);
+    } else {
+      replay = replay.substr(ring_.size() - static_cast<std::size_t>(missed));
+    }
+    if (gmcp_) queue(false, "Core.Resumed {\"from\":" + std::to_string(sent_ - replay.size()) + "}");
+    if (!replay.empty()) queue(true, std::string(replay));
   }
   weft::spawn_options so;
   so.stack_size = 64 * 1024;

@@ -35,7 +35,8 @@ class ws_session final : public session {
   const std::string& token() const noexcept { return token_; }
 
   // Attaches a transport (a new session, or a resume that received `received` bytes so far;
-  // the bytes after that are sent first). `gmcp`: the subprotocol carries GMCP. `reader` is
+  // the bytes after that are sent first, announced by Core.Resumed {"from": offset}; a page
+  // that lost everything, a reload, says 0 and gets what the ring still holds). `gmcp`: the subprotocol carries GMCP. `reader` is
   // the tasklet receiving on `ws`: it is killed if the transport must be dropped (output
   // overflow, or another page resumed the session), which ends the HTTP connection.
   void attach(weft::websocket::connection& ws, weft::tasklet reader, bool gmcp, bool resumed,

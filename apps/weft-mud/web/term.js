@@ -33,6 +33,10 @@
   const CHROME_W = 2 + 8; // side borders + the strip beside the sizing gadget
   const CHROME_H = TITLE_H + 2;
   const HISTORY_KEY = 'weft-mud.history';
+  // The resume token survives a reload of this tab: written when the page goes away, taken
+  // (and removed) when it starts, so a live page never leaves it in sessionStorage for a
+  // duplicated tab to copy (two pages resuming one session would take it from each other).
+  const RESUME_KEY = 'weft-mud.resume';
 
   const $ = (id) => document.getElementById(id);
   const win = $('window');
@@ -210,6 +214,16 @@
     ws: null, gmcp: false, token: null, received: 0, lost: false, attempts: 0, timer: null, holdUntil: 0,
     decoder: new TextDecoder('utf-8'), encoder: new TextEncoder(), prompt: '1> ',
   };
+  try {
+    conn.token = sessionStorage.getItem(RESUME_KEY);  // received 0: the server replays what it kept
+    sessionStorage.removeItem(RESUME_KEY);
+  } catch (e) { /* storage disabled: a reload logs in again */ }
+  window.addEventListener('pagehide', () => {
+    try { if (conn.token) sessionStorage.setItem(RESUME_KEY, conn.token); } catch (e) { /* as above */ }
+  });
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) try { sessionStorage.removeItem(RESUME_KEY); } catch (err) { /* as above */ }
+  });
 
   function sendGmcp(name, data) {
     if (!conn.ws || conn.ws.readyState !== WebSocket.OPEN || !conn.gmcp) return;
@@ -278,6 +292,9 @@
       case 'core.session':
         conn.token = data.token || null;
         conn.received = 0;
+        break;
+      case 'core.resumed':  // the replay that follows starts at this output byte
+        conn.received = Number(data.from) || 0;
         break;
       case 'core.echo':
         ed.secret = data.on === false;
