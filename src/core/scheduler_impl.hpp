@@ -69,6 +69,10 @@ struct scheduler_impl : scheduler_core {
   tasklet_impl* current() const noexcept { return current_; }
   tasklet_impl* main() const noexcept { return main_; }
   std::size_t live_count() const noexcept { return live_; }
+  // Looks from another thread (the hook's stall monitor): racy, a stale value only delays
+  // or repeats the look.
+  bool sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
+  std::size_t live_count_racy() const noexcept { return __atomic_load_n(&live_, __ATOMIC_RELAXED); }
   int run_count() const noexcept { return ring_size_; }
   const stack_area& dense_stack() const noexcept { return dense_stack_; }
   tasklet_impl* dense_occupant() const noexcept { return dense_occupant_; }

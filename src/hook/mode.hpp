@@ -48,8 +48,8 @@ void note_progress() noexcept;
 inline scheduler_impl* tasklet_scheduler() noexcept {
   scheduler_impl* s = weft::detail::tls_scheduler;
   if (s == nullptr) return nullptr;
-  const weft::detail::tasklet_impl* cur = s->current_;
-  if (cur->atomic != 0 || (cur == s->main_ && s->live_ <= 1)) return nullptr;
+  const weft::detail::tasklet_impl* cur = s->current();
+  if (cur->atomic != 0 || (cur == s->main() && s->live_count() <= 1)) return nullptr;
   if (g_forked_child.load(std::memory_order_relaxed)) [[unlikely]] return nullptr;
   if (!t_watched) [[unlikely]] watch_thread(s);
   return s;

@@ -86,8 +86,8 @@ void on_capture(int sig, siginfo_t* info, void* uc) {
     const char* name = nullptr;
     std::uint64_t id = 0;
     if (scheduler_impl* s = weft::detail::tls_scheduler) {
-      name = s->current_->name.get();
-      id = s->current_->id;
+      name = s->current()->name.get();
+      id = s->current()->id;
     }
     if (name) {
       std::strncpy(g_capture.name, name, sizeof g_capture.name - 1);
@@ -170,7 +170,7 @@ void monitor_main() {
     for (const std::shared_ptr<watched>& ptr : g_reg.threads) {
       watched* w = ptr.get();
       std::uint64_t p = w->progress.load(std::memory_order_relaxed);
-      if (p != w->seen || w->sched->sleeping_.load(std::memory_order_relaxed)) {
+      if (p != w->seen || w->sched->sleeping()) {
         w->seen = p;
         w->since = now;
         w->reported = false;
@@ -179,7 +179,7 @@ void monitor_main() {
       // Only main left: nothing is being starved. (A racy read of the owner's count; a
       // stale value only delays or repeats this check.)
       if (w->reported || now - w->since < threshold ||
-          __atomic_load_n(&w->sched->live_, __ATOMIC_RELAXED) <= 1)
+          w->sched->live_count_racy() <= 1)
         continue;
       w->reported = true;
       reports.push_back(capture_stall(w, now - w->since));
