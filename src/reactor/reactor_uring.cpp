@@ -75,16 +75,17 @@ class uring_poller final : public poller {
   // Sets up the ring; returns an empty string, or why io_uring cannot serve here.
   std::string open() {
     // Newest first: deferred task work (6.1) needs a single issuer; cooperative task work
-    // (5.19) next; then plain.
+    // (5.19) next; then plain (SUBMIT_ALL is 5.18).
+    constexpr unsigned all = IORING_SETUP_SUBMIT_ALL;
     const unsigned flag_sets[] = {
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
-        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        all | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+        all | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
         0,
     };
     int rc = -EINVAL;
     for (unsigned flags : flag_sets) {
       io_uring_params p{};
-      p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+      p.flags = flags | IORING_SETUP_CQSIZE;
       p.cq_entries = cq_entries;
       rc = io_uring_queue_init_params(sq_entries, &ring_, &p);
       if (rc != -EINVAL) break;
