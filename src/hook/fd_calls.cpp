@@ -12,7 +12,6 @@
 #include "hook/mode.hpp"
 #include "hook/monitor.hpp"
 #include "sys/real.hpp"
-#include "weft/detail/io_wait.hpp"
 #include "weft/hook.hpp"
 
 namespace real = weft::sys::real;
@@ -21,7 +20,7 @@ using namespace weft::hook::detail;
 namespace weft::hook::detail {
 
 void manage_new(int fd, bool user_nonblock, bool stream) noexcept {
-  weft::detail::io_closing(fd);
+  forget_waits(fd);
   if (fd_manage(fd, user_nonblock, stream)) return;
   if (!user_nonblock) {
     int fl = real::fcntl(fd, F_GETFL, 0);
@@ -59,7 +58,7 @@ int fcntl_hooked(int fd, int cmd, unsigned long arg) {
     case F_DUPFD_CLOEXEC: {
       int r = real::fcntl(fd, cmd, arg);
       if (r >= 0) {
-        weft::detail::io_closing(r);
+        forget_waits(r);
         fd_copy(fd, r);
       }
       return r;
@@ -146,7 +145,7 @@ int setsockopt(int fd, int level, int name, const void* v, socklen_t len) noexce
 
 int close(int fd) {
   // Every tasklet of this thread waiting on fd resumes (EBADF), and the reactor forgets it.
-  weft::detail::io_closing(fd);
+  forget_waits(fd);
   fd_forget(fd);
   return real::close(fd);
 }
@@ -154,7 +153,7 @@ int close(int fd) {
 int dup(int fd) noexcept {
   int r = real::dup(fd);
   if (r >= 0) {
-    weft::detail::io_closing(r);
+    forget_waits(r);
     fd_copy(fd, r);
   }
   return r;
@@ -163,7 +162,7 @@ int dup(int fd) noexcept {
 int dup2(int fd, int to) noexcept {
   int r = real::dup2(fd, to);
   if (r >= 0 && fd != to) {
-    weft::detail::io_closing(to);
+    forget_waits(to);
     fd_copy(fd, to);
   }
   return r;
@@ -172,7 +171,7 @@ int dup2(int fd, int to) noexcept {
 int dup3(int fd, int to, int flags) noexcept {
   int r = real::dup3(fd, to, flags);
   if (r >= 0) {
-    weft::detail::io_closing(to);
+    forget_waits(to);
     fd_copy(fd, to);
   }
   return r;
@@ -182,7 +181,7 @@ int dup3(int fd, int to, int flags) noexcept {
 // sees: it gets the descriptor back in the mode the program believes, unmanaged.
 FILE* fdopen(int fd, const char* mode) noexcept {
   if (fd_state* st = fd_find(fd)) {
-    weft::detail::io_closing(fd);
+    forget_waits(fd);
     if (st->blocking()) {
       int fl = real::fcntl(fd, F_GETFL, 0);
       if (fl >= 0) real::fcntl(fd, F_SETFL, static_cast<unsigned long>(fl & ~O_NONBLOCK));

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/scheduler_impl.hpp"
+#include "weft/detail/io_wait.hpp"
 
 namespace weft::hook::detail {
 
@@ -43,6 +44,13 @@ extern constinit thread_local bool t_watched __attribute__((tls_model("initial-e
 void watch_thread(scheduler_impl* s);
 // A handled call is about to wait or has waited: the thread is not stuck.
 void note_progress() noexcept;
+
+// Before fd is closed or replaced: the tasklets of this thread waiting on it resume, and the
+// reactor forgets it. Not in a fork child: its reactor's epoll instance is the parent's, and
+// removing a descriptor there would remove it for the parent.
+inline void forget_waits(int fd) noexcept {
+  if (!g_forked_child.load(std::memory_order_relaxed)) weft::detail::io_closing(fd);
+}
 
 // The calling thread's scheduler if this call is weft's to handle, else null.
 inline scheduler_impl* tasklet_scheduler() noexcept {

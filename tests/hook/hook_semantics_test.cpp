@@ -1,6 +1,7 @@
 // What the interposed calls return: errno and results exactly as libc's, in a tasklet and
 // outside one.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -307,6 +308,33 @@ TEST(HookSemantics, ForkChildStartsClean) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
+TEST(HookSemantics, ForkChildClosingADescriptorLeavesTheParentsWaits) {
+  // The child shares the parent's epoll instance: its close must not unregister the
+  // descriptor the parent's tasklet waits on.
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  int ready = -1;
+  weft::spawn([&] {
+    pollfd fd{p[0], POLLIN, 0};
+    ready = ::poll(&fd, 1, 3000);
+  });
+  weft::spawn([&] {
+    ::usleep(10'000);
+    pid_t child = ::fork();
+    if (child == 0) {
+      ::close(p[0]);
+      std::_Exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ASSERT_EQ(::write(p[1], "x", 1), 1);
+  });
+  weft::run();
+  EXPECT_EQ(ready, 1);
   ::close(p[0]);
   ::close(p[1]);
 }
