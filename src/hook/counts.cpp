@@ -4,6 +4,9 @@
 #include "hook/mode.hpp"
 #include "weft/hook.hpp"
 
+// Tells weft's sys layer (sys/real_linux.cpp) that the hooks are in the process.
+extern "C" void weft_hook_present() {}
+
 namespace weft::hook {
 
 namespace detail {

@@ -8,13 +8,29 @@
 #include <cstdlib>
 #include <cstring>
 
+// Defined by weft::hook (src/hook/counts.cpp) when it is in the process.
+extern "C" [[gnu::weak]] void weft_hook_present();
+
 namespace weft::sys::real {
+
+namespace {
+
+// ASan's interceptor of `name` is libc's call plus ASan's checks, unless it would lead back
+// into weft::hook: when ASan's shared runtime is preloaded ahead of libweft_preload.so, the
+// interceptor is what the name resolves to, and its "real" function is our hook.
+bool interceptor_usable(const char* name, void* interceptor) noexcept {
+  if (&weft_hook_present == nullptr) return true;
+  return ::dlsym(RTLD_DEFAULT, name) != interceptor;
+}
+
+}  // namespace
 
 void* resolve(const char* name) noexcept {
   char wrapped[96] = "__interceptor_";
   if (std::strlen(name) + 15 <= sizeof wrapped) {
     std::strcat(wrapped, name);
-    if (void* p = ::dlsym(RTLD_DEFAULT, wrapped)) return p;
+    void* p = ::dlsym(RTLD_DEFAULT, wrapped);
+    if (p && interceptor_usable(name, p)) return p;
   }
   if (void* p = ::dlsym(RTLD_NEXT, name)) return p;
   static const char msg[] = "weft: cannot find the C library's ";
