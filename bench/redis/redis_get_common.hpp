@@ -5,6 +5,7 @@
 #pragma once
 
 #include <hiredis/hiredis.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -62,12 +63,22 @@ inline long status_kib(const char* field) {
   return kib;
 }
 
-// The figures: ops/s, the peak RSS, and what each client added to it (the peak less the RSS
-// `before_kib` measured before any client existed).
-inline void report(const char* prefix, long ops, double ns, long clients, long before_kib) {
+// CPU time (user + system) of the whole process so far, in ns.
+inline double cpu_ns() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto ns = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_usec) * 1e3; };
+  return ns(u.ru_utime) + ns(u.ru_stime);
+}
+
+// The figures: ops/s; the client's CPU time per GET from `cpu_before` (what a loaded machine
+// does not distort: the other figures depend on when Redis gets its core); the peak RSS, and
+// what each client added to it (the peak less the RSS `before_kib` before any client existed).
+inline void report(const char* prefix, long ops, double ns, double cpu_before, long clients, long before_kib) {
   std::string name = std::string(prefix) + ".redis_get";
   const long peak = status_kib("VmHWM");
   bench::print_figure(name, static_cast<double>(ops) * 1e9 / ns, "ops/s");
+  bench::print_figure(name + "_cpu", (cpu_ns() - cpu_before) / static_cast<double>(ops), "ns");
   bench::print_figure(name + "_rss", static_cast<double>(peak), "KiB");
   bench::print_figure(name + "_rss_per_client", static_cast<double>(peak - before_kib) / static_cast<double>(clients), "KiB");
 }

@@ -19,13 +19,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   long ops = 0, connected = 0;
-  double start = 0, end = 0;
+  double start = 0, end = 0, cpu_start = 0;
   weft::event go;
   for (long i = 0; i < clients; ++i) {
     weft::spawn([&] {
       redis_bench::connection c = redis_bench::connect(port);
       if (++connected == clients) {
         start = bench::now_ns();
+        cpu_start = redis_bench::cpu_ns();
         go.set();
       }
       go.wait();
@@ -35,5 +36,5 @@ int main(int argc, char** argv) {
     });
   }
   weft::run();
-  redis_bench::report("hook", ops, end - start, clients, before_kib);
+  redis_bench::report("hook", ops, end - start, cpu_start, clients, before_kib);
 }

@@ -16,8 +16,11 @@ int main(int argc, char** argv) {
   const long before_kib = redis_bench::status_kib("VmRSS");
   std::atomic<long> ops{0};
   std::atomic<double> end{0};
-  double start = 0;
-  std::barrier connected(clients, [&]() noexcept { start = bench::now_ns(); });
+  double start = 0, cpu_start = 0;
+  std::barrier connected(clients, [&]() noexcept {
+    start = bench::now_ns();
+    cpu_start = redis_bench::cpu_ns();
+  });
   std::vector<std::thread> threads;
   for (long i = 0; i < clients; ++i) {
     threads.emplace_back([&] {
@@ -30,5 +33,5 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  redis_bench::report("threads", ops, end - start, clients, before_kib);
+  redis_bench::report("threads", ops, end - start, cpu_start, clients, before_kib);
 }

@@ -28,8 +28,8 @@ it: `ctest --test-dir build -L hook_clients` and copy that file here.
 - **hiredis** (`libhiredis-dev`): `redisConnect` and `redisCommand("BLPOP <empty> 0.2")`, then
   `ECHO`, and a `BLPOP` of 10 s killed after 300 ms, against a private Redis.
 - **libcurl** (`libcurl4-openssl-dev`): `curl_easy_perform` of a GET that a weft HTTP server
-  on another tasklet of the same thread answers after 200 ms, and one of 10 s killed after
-  300 ms.
+  answers after 200 ms, by address and by the name `localhost` (resolved on curl's own
+  resolver thread, where calls are libc's), and one of 10 s killed after 300 ms.
 
 {table}"""
 

@@ -26,9 +26,8 @@ namespace hook_test {
 using namespace std::chrono_literals;
 using seconds = std::chrono::duration<double>;
 
-// How many tasklets make a call at once, and what the server waits per call.
+// How many tasklets make a call at once (each call waits about 200 ms at its server).
 inline constexpr int tasklets = 50;
-inline constexpr auto server_wait = 200ms;
 
 // The port of the private "pg" or "redis" server. Throws, naming the fixture, if it is not
 // running (run the test through ctest, which starts hook_clients.servers_start first).

@@ -67,6 +67,25 @@ TEST_F(libcurl, fifty_gets_on_one_thread_take_the_time_of_one) {
   record_coverage("libcurl");
 }
 
+// By host name: libcurl resolves "localhost" on its own resolver thread (a pthread, where
+// every call is libc's) and waits for it on a socketpair in poll, which the hook interposes.
+TEST_F(libcurl, fifty_gets_by_host_name_resolve_on_curls_thread_meanwhile) {
+  delay_process endpoint;
+  auto by_name = [&](int delay_ms, const std::string& name) {
+    std::string url = endpoint.url(delay_ms, name);
+    return url.replace(url.find("127.0.0.1"), 9, "localhost");
+  };
+  weft::hook::reset_counts();
+  seconds one = time_calls(1, [](int) {}, [&](int) { get(by_name(200, "alone"), "resource alone\n"); });
+  seconds all = time_calls(
+      tasklets, [](int) {},
+      [&](int i) { get(by_name(200, std::to_string(i)), "resource " + std::to_string(i) + "\n"); });
+  std::printf("libcurl by name: one call %.3f s, %d calls in %d tasklets %.3f s\n", one.count(), tasklets, tasklets,
+              all.count());
+  EXPECT_LT(all.count(), 2 * one.count()) << "the calls did not overlap: libcurl blocked the thread";
+  record_coverage("libcurl");
+}
+
 TEST_F(libcurl, kill_inside_easy_perform_unwinds_and_cleans_up) {
   {
     delay_endpoint warm;
