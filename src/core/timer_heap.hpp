@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/check.hpp"
+
 namespace weft::detail {
 
 struct timer_node {
@@ -39,6 +41,7 @@ class timer_heap {
   void disarm(timer_node* n) noexcept {
     if (!n->armed()) return;
     std::size_t i = n->index;
+    WEFT_CHECK(i < heap_.size() && heap_[i] == n, "a timer's index does not match its heap slot");
     std::size_t last = heap_.size() - 1;
     if (i != last) {
       place(i, heap_[last]);
