@@ -34,15 +34,12 @@ void release(tasklet_impl* t) noexcept {
   WEFT_CHECK(before > 0, "a tasklet was released more often than it was referenced");
   if (before != 1) return;
   scheduler_impl* s = tls_scheduler;
-  if (s && t->sched == s && !t->is_main && s->keep_spare(t)) return;
+  if (s && t->sched == s && !t->is_main && s->spare_.size() < scheduler_impl::max_spare) {
+    t->~tasklet_impl();
+    s->spare_.push_back(t);
+    return;
+  }
   delete t;
-}
-
-bool scheduler_impl::keep_spare(tasklet_impl* t) noexcept {
-  if (spare_.size() >= max_spare) return false;
-  t->~tasklet_impl();
-  spare_.push_back(t);
-  return true;
 }
 
 scheduler_impl& create_scheduler() {
