@@ -10,8 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/check.hpp"
-
 namespace weft::detail {
 
 struct timer_node {
@@ -41,7 +39,6 @@ class timer_heap {
   void disarm(timer_node* n) noexcept {
     if (!n->armed()) return;
     std::size_t i = n->index;
-    WEFT_CHECK(i < heap_.size() && heap_[i] == n, "a timer's index does not match its heap slot");
     std::size_t last = heap_.size() - 1;
     if (i != last) {
       place(i, heap_[last]);
