@@ -30,9 +30,7 @@ constinit thread_local bool t_scheduler_gone = false;
 }  // namespace
 
 void release(tasklet_impl* t) noexcept {
-  int before = t->refs.fetch_sub(1, std::memory_order_acq_rel);
-  WEFT_CHECK(before > 0, "a tasklet was released more often than it was referenced");
-  if (before != 1) return;
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   scheduler_impl* s = tls_scheduler;
   if (s && t->sched == s && !t->is_main && s->spare_.size() < scheduler_impl::max_spare) {
     t->~tasklet_impl();
@@ -165,9 +163,6 @@ void scheduler_impl::start(tasklet_impl* t, bool schedule) {
 }
 
 void scheduler_impl::finalize(tasklet_impl* t) noexcept {
-  WEFT_CHECK(t->state == tstate::dead && t->rq_next == nullptr,
-             "a tasklet is finalized while alive or still in the run queue");
-  WEFT_CHECK(live_ > 1 && t->all_next != nullptr, "a tasklet is finalized twice");
   san_tasklet_finalized(t);
   if (t->kind == stack_kind::guarded) {
     pool_.give(t->stack);
