@@ -9,6 +9,7 @@
 //    in undelivered_ and come out of the next run().
 #include <exception>
 
+#include "core/check.hpp"
 #include "core/scheduler_impl.hpp"
 #include "weft/error.hpp"
 
@@ -52,6 +53,7 @@ tasklet_impl* scheduler_impl::deliver_uncaught(tasklet_impl* dead, std::exceptio
 }
 
 void scheduler_impl::post_exception(tasklet_impl* t, std::exception_ptr e) noexcept {
+  WEFT_CHECK(t->sched == this, "an exception is posted to another thread's tasklet directly");
   if (t->state == tstate::dead) return;
   if (!t->started && !t->is_main && t != current_ && is_tasklet_exit(e)) {
     finish_unstarted(t);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/check.hpp"
 #include "core/scheduler_impl.hpp"
 #include "core/threads.hpp"
 #include "weft/error.hpp"
@@ -37,7 +38,10 @@ tasklet_impl* scheduler_impl::find_next(bool finishing) {
   for (;;) {
     if (has_remote_.load(std::memory_order_acquire)) drain_remote();
     if (!timers_.empty()) fire_timers(std::chrono::steady_clock::now());
-    if (head_) return head_;
+    if (head_) {
+      WEFT_CHECK(head_->state == tstate::runnable, "a tasklet in the run queue is not runnable");
+      return head_;
+    }
     if (!nice_.empty()) {
       // A new round for tasklets waiting in be_nice().
       while (waiter* w = nice_.pop_front()) end_wait(w->task, wake_reason::signaled);

@@ -32,15 +32,12 @@ constinit thread_local bool t_scheduler_gone = false;
 void release(tasklet_impl* t) noexcept {
   if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   scheduler_impl* s = tls_scheduler;
-  if (s && t->sched == s && !t->is_main && s->keep_spare(t)) return;
+  if (s && t->sched == s && !t->is_main && s->spare_.size() < scheduler_impl::max_spare) {
+    t->~tasklet_impl();
+    s->spare_.push_back(t);
+    return;
+  }
   delete t;
-}
-
-bool scheduler_impl::keep_spare(tasklet_impl* t) noexcept {
-  if (spare_.size() >= max_spare) return false;
-  t->~tasklet_impl();
-  spare_.push_back(t);
-  return true;
 }
 
 scheduler_impl& create_scheduler() {

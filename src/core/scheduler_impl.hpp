@@ -127,8 +127,6 @@ struct scheduler_impl : scheduler_core {
   // A tasklet made by spawn_on() on another thread arrives: it joins this scheduler.
   void adopt(tasklet_impl* t, std::size_t stack_size) noexcept;
   void start(tasklet_impl* t, bool schedule);
-  // Keeps a dead control block for the next spawn; false if the cache is full.
-  bool keep_spare(tasklet_impl* t) noexcept;
   const stack_area* stack_of(tasklet_impl* t) const noexcept;
   std::size_t high_water(tasklet_impl* t) const noexcept;
 
@@ -202,6 +200,7 @@ struct scheduler_impl : scheduler_core {
   void finish_unstarted(tasklet_impl* t) noexcept;
   void unwind_all() noexcept;  // at thread exit
   friend scheduler_impl& create_scheduler();
+  friend void release(tasklet_impl* t) noexcept;  // keeps dead control blocks in spare_
 
   // Exceptions (exceptions.cpp).
   // Makes `t` raise `e` at its next switch point, without switching (any state, the
