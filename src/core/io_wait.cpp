@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <cstdint>
+#include <exception>
 
 #include "core/scheduler_impl.hpp"
 #include "sys/real.hpp"
@@ -45,6 +46,23 @@ io_status wait_io(int fd, io_event ev, deadline until) {
       wake_reason::timed_out)
     return io_status::timed_out;
   return static_cast<io_status>(w.result);
+}
+
+namespace {
+thread_local unsigned io_calls_before_yield = io_yield_every;
+}  // namespace
+
+void io_call_starting() {
+  scheduler_impl* s = tls_scheduler;
+  if (!s) return;
+  tasklet_impl* cur = s->current();
+  if (cur->atomic) return;
+  if (--io_calls_before_yield == 0) [[unlikely]] {
+    io_calls_before_yield = io_yield_every;
+    yield_after_operation(s);
+  }
+  // Not while unwinding (a destructor that sends): a second exception would terminate.
+  if (cur->pending && std::uncaught_exceptions() == 0) [[unlikely]] raise_pending_of(cur);
 }
 
 bool io_ready_now(int fd, io_event ev) noexcept {

@@ -74,6 +74,8 @@ inline bool await_fd(const socket& s, int fd, io_event ev, deadline until, std::
 // Runs `attempt(fd, ec)`, one non-blocking call, until it is over. It returns nullopt when
 // the call is over (done, or failed for real with `ec` set), or the event to wait for
 // before the next try, with `ec` saying "would block" (what a non-blocking socket reports).
+// The call starts at a switch point (io_call_starting): a peer that always has data ready
+// cannot monopolise the thread, nor keep a kill from being raised.
 template <class Attempt>
 void io_loop(const socket& s, wait_budget& budget, std::error_code& ec, Attempt attempt) {
   const int fd = s.native_handle();
@@ -81,6 +83,7 @@ void io_loop(const socket& s, wait_budget& budget, std::error_code& ec, Attempt 
     ec = std::make_error_code(std::errc::bad_file_descriptor);
     return;
   }
+  weft::detail::io_call_starting();
   for (;;) {
     std::optional<io_event> ev = attempt(fd, ec);
     if (!ev || budget.nonblocking()) return;

@@ -29,6 +29,17 @@ inline constexpr deadline no_deadline = forever;
 // too (the thread sleeps in epoll_wait running other tasklets meanwhile).
 io_status wait_io(int fd, io_event ev, deadline until = forever);
 
+// Every I/O call that may block starts here: it is a switch point even when the call will
+// not have to wait. A tasklet whose peer always has data ready never waits, so without this
+// it would never switch: it would hold the thread (timers, the reactor and the other
+// tasklets starve) and a kill or throw aimed at it would never be raised. So a pending
+// exception is raised here (before the call does anything, so nothing is lost), and every
+// io_yield_every calls of the thread it yields as weft::schedule does. Cheap: a
+// thread-local countdown and a flag test. Nothing happens off a scheduler thread or inside
+// a weft::atomic scope.
+inline constexpr unsigned io_yield_every = 16;
+void io_call_starting();
+
 struct waiter;
 // For select: whether fd is ready right now (one poll(2) with no wait), and queueing a
 // select case's waiter on the thread's reactor.
