@@ -115,10 +115,8 @@ void ws_session::writer_loop(weft::websocket::connection* ws) {
     }
     frame f = std::move(out_.front());
     out_.pop_front();
-    out_bytes_ -= f.data.size();
     // Consecutive terminal output goes out as one frame.
     while (f.binary && !out_.empty() && out_.front().binary) {
-      out_bytes_ -= out_.front().data.size();
       f.data += out_.front().data;
       out_.pop_front();
     }
@@ -128,6 +126,7 @@ void ws_session::writer_loop(weft::websocket::connection* ws) {
     } catch (const std::exception&) {
       return;  // the reader sees the end too and detaches
     }
+    out_bytes_ -= f.data.size();  // only now: a frame stuck in send still counts
   }
 }
 

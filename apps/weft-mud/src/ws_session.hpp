@@ -80,7 +80,7 @@ class ws_session final : public session {
     std::string data;
   };
   std::deque<frame> out_;
-  std::size_t out_bytes_ = 0;
+  std::size_t out_bytes_ = 0;  // queued or being sent, not yet written: capped at max_queued
   std::string ring_;  // the last ring_cap BINARY bytes
   std::uint64_t sent_ = 0;
   weft::clock::time_point detached_at_ = weft::clock::now();
