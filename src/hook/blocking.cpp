@@ -61,6 +61,9 @@ deadline deadline_after(std::int64_t ns) noexcept {
 
 wait_end wait_fd(scheduler_impl* s, int fd, io_event ev, deadline until, bool timed) {
   if (s == nullptr) return wait_on_thread(fd, ev, until, timed);
+  // This wait takes the readiness edge a read's wait-first would count on (retry_read).
+  if (ev == io_event::readable)
+    if (fd_state* st = fd_find(fd)) st->read_drained.store(false, std::memory_order_relaxed);
   note_progress();
   auto st = weft::detail::wait_io(fd, ev, until);
   note_progress();

@@ -62,6 +62,15 @@ struct blocking_wait {
     start();
     return until != no_deadline && std::chrono::steady_clock::now() >= until;
   }
+  // A read's wait before its first syscall (retry_read): false (errno EBADF) only if the
+  // descriptor was closed meanwhile. A timeout is left for the syscall's retry to report,
+  // so data already queued is still returned, as the kernel would.
+  bool wait_first() {
+    start();
+    if (wait_fd(s, fd, ev, until, timed) != wait_end::closed) return true;
+    fail_wait(wait_end::closed);
+    return false;
+  }
   // Waits for ev; false (errno set) if the call must fail instead.
   bool wait() {
     start();
@@ -88,6 +97,23 @@ auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
     if (!again(errno)) return r;
     if (!w.wait()) return -1;
   }
+}
+
+// A read (read, readv, recv, recvfrom, recvmsg) of up to want() bytes (asked only after the
+// kernel accepted the buffers, so a bad iovec still gets EFAULT): retry_blocking, but
+// on a stream whose previous read came back short it waits for readiness first (see
+// fd_state::read_drained): in a request/response protocol the reply is not there yet right
+// after the request went, and the read that would say so is a wasted system call.
+// Not once the reactor saw the peer hang up: that edge may already have been taken.
+template <class Want, class Op>
+ssize_t retry_read(blocking_wait& w, Want&& want, Op&& op) {
+  if (w.s && w.st.read_drained.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
+    if (!w.wait_first()) return -1;
+  }
+  ssize_t r = retry_blocking(w, op);
+  if (r > 0 && w.st.is_stream() && static_cast<std::size_t>(r) < want())
+    w.st.read_drained.store(true, std::memory_order_relaxed);
+  return r;
 }
 
 // A call that the blocking form completes in full (send, or write on a stream): op(done)

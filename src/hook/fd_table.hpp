@@ -21,6 +21,11 @@ struct fd_state {
   static constexpr std::uint8_t user_nonblock = 2;  // the program asked for O_NONBLOCK
   static constexpr std::uint8_t stream = 4;         // a byte stream (SOCK_STREAM, a pipe)
   std::atomic<std::uint8_t> flags{0};
+  // The last read on this stream came back short: its receive queue was empty then, so any
+  // data since came with a readiness edge the reactor has or will report, unless a wait took
+  // it (every hook wait for readable clears this). A read then waits before its syscall
+  // (retry_read in blocking.hpp) instead of paying one that says EAGAIN.
+  std::atomic<bool> read_drained{false};
   std::atomic<std::int64_t> recv_timeout_ns{0};  // SO_RCVTIMEO; 0: none
   std::atomic<std::int64_t> send_timeout_ns{0};  // SO_SNDTIMEO; 0: none
 
