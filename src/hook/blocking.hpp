@@ -22,13 +22,13 @@
 
 namespace weft::hook::detail {
 
+using weft::detail::deadline;
+using weft::detail::forever;
 using weft::detail::io_event;
-using deadline = std::chrono::steady_clock::time_point;
-inline constexpr deadline no_deadline = deadline::max();
 
 enum class wait_end : std::uint8_t { ready, timed_out, interrupted, closed };
 
-// now + ns, or no_deadline for 0 (a socket timeout of zero means none).
+// now + ns, or forever for 0 (a socket timeout of zero means none).
 deadline deadline_after(std::int64_t ns) noexcept;
 // s: the caller's scheduler (tasklet_scheduler()), or null to wait on the thread.
 // timed: a timeout applies (a signal then always interrupts, as in the kernel).
@@ -48,7 +48,7 @@ struct blocking_wait {
   int entry_errno = errno;
   bool started = false;
   bool timed = false;
-  deadline until = no_deadline;
+  deadline until = forever;
 
   void start() noexcept {
     if (started) return;
@@ -60,7 +60,7 @@ struct blocking_wait {
   }
   bool expired() noexcept {
     start();
-    return until != no_deadline && std::chrono::steady_clock::now() >= until;
+    return until != forever && std::chrono::steady_clock::now() >= until;
   }
   // A read's wait before its first syscall (retry_read): false (errno EBADF) only if the
   // descriptor was closed meanwhile. A timeout is left for the syscall's retry to report,
