@@ -67,6 +67,15 @@ void fd_copy(int from, int to) noexcept {
   dst->flags.store(src->flags.load(std::memory_order_relaxed), std::memory_order_release);
 }
 
+void fd_each_managed(void (*fn)(int fd, fd_state& st, void* ctx), void* ctx) noexcept {
+  for (int p = 0; p < page_count; ++p) {
+    fd_state* page = g_pages[p].load(std::memory_order_acquire);
+    if (!page) continue;
+    for (int i = 0; i < page_size; ++i)
+      if (page[i].flags.load(std::memory_order_relaxed) != 0) fn(p * page_size + i, page[i], ctx);
+  }
+}
+
 void fd_forget(int fd) noexcept {
   if (fd_state* e = entry(fd, false)) e->flags.store(0, std::memory_order_relaxed);
 }

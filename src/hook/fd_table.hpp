@@ -49,5 +49,8 @@ bool fd_manage(int fd, bool user_nonblock, bool stream) noexcept;
 // `to` becomes a copy of `from`'s entry (dup), or unmanaged if `from` is not managed.
 void fd_copy(int from, int to) noexcept;
 void fd_forget(int fd) noexcept;
+// Calls fn(fd, entry, ctx) for every managed descriptor, in order. Async-signal-safe (no
+// allocation, no lock): the exec hooks run it in a fork or vfork child.
+void fd_each_managed(void (*fn)(int fd, fd_state& st, void* ctx), void* ctx) noexcept;
 
 }  // namespace weft::hook::detail
