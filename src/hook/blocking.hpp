@@ -100,19 +100,35 @@ auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
 }
 
 // A read (read, readv, recv, recvfrom, recvmsg) of up to want() bytes (asked only after the
-// kernel accepted the buffers, so a bad iovec still gets EFAULT): retry_blocking, but
-// on a stream whose previous read came back short it waits for readiness first (see
-// fd_state::read_drained): in a request/response protocol the reply is not there yet right
-// after the request went, and the read that would say so is a wasted system call.
-// Not once the reactor saw the peer hang up: that edge may already have been taken.
+// kernel accepted the buffers, so a bad iovec still gets EFAULT): retry_blocking, but on a
+// stream whose previous read came back short (fd_state::read_drained) and whose reads after
+// a short one have been finding nothing yet (fd_state::read_lags: a request/response
+// protocol, whose reply is not there right after the request went), it waits for readiness
+// first instead of paying the read that would say EAGAIN. Not once the reactor saw the peer
+// hang up: that edge may already have been taken.
 template <class Want, class Op>
 ssize_t retry_read(blocking_wait& w, Want&& want, Op&& op) {
-  if (w.s && w.st.read_drained.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
-    if (!w.wait_first()) return -1;
+  fd_state& st = w.st;
+  if (st.read_drained.load(std::memory_order_relaxed)) {
+    if (w.s && st.read_lags.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
+      if (!w.wait_first()) return -1;
+    } else {
+      // Learn: does the read right after a short one find the queue empty on this stream?
+      ssize_t r = op();
+      const bool empty = r < 0 && again(errno);
+      st.read_lags.store(empty, std::memory_order_relaxed);
+      if (!empty) {
+        st.read_drained.store(r > 0 && static_cast<std::size_t>(r) < want(), std::memory_order_relaxed);
+        return r;
+      }
+      if (!w.wait()) return -1;
+    }
   }
   ssize_t r = retry_blocking(w, op);
-  if (r > 0 && w.st.is_stream() && static_cast<std::size_t>(r) < want())
-    w.st.read_drained.store(true, std::memory_order_relaxed);
+  const bool short_read = r > 0 && st.is_stream() && static_cast<std::size_t>(r) < want();
+  st.read_drained.store(short_read, std::memory_order_relaxed);
+  // A full read: the data comes faster than it is read, so try first again.
+  if (r > 0 && !short_read) st.read_lags.store(false, std::memory_order_relaxed);
   return r;
 }
 

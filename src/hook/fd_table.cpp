@@ -47,6 +47,7 @@ bool fd_manage(int fd, bool user_nonblock, bool stream) noexcept {
   e->recv_timeout_ns.store(0, std::memory_order_relaxed);
   e->send_timeout_ns.store(0, std::memory_order_relaxed);
   e->read_drained.store(false, std::memory_order_relaxed);
+  e->read_lags.store(false, std::memory_order_relaxed);
   e->flags.store(static_cast<std::uint8_t>(fd_state::managed | (user_nonblock ? fd_state::user_nonblock : 0) |
                                            (stream ? fd_state::stream : 0)),
                  std::memory_order_release);
@@ -64,6 +65,7 @@ void fd_copy(int from, int to) noexcept {
   dst->recv_timeout_ns.store(src->recv_timeout_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
   dst->send_timeout_ns.store(src->send_timeout_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
   dst->read_drained.store(false, std::memory_order_relaxed);  // the new number's reactor entry is fresh
+  dst->read_lags.store(src->read_lags.load(std::memory_order_relaxed), std::memory_order_relaxed);
   dst->flags.store(src->flags.load(std::memory_order_relaxed), std::memory_order_release);
 }
 

@@ -26,6 +26,10 @@ struct fd_state {
   // it (every hook wait for readable clears this). A read then waits before its syscall
   // (retry_read in blocking.hpp) instead of paying one that says EAGAIN.
   std::atomic<bool> read_drained{false};
+  // The last read made right after a short one found the queue still empty (said EAGAIN):
+  // this stream's data lags its reads, as a reply lags its request. Only then do reads wait
+  // first; a stream whose data is there when read keeps trying first.
+  std::atomic<bool> read_lags{false};
   std::atomic<std::int64_t> recv_timeout_ns{0};  // SO_RCVTIMEO; 0: none
   std::atomic<std::int64_t> send_timeout_ns{0};  // SO_SNDTIMEO; 0: none
 

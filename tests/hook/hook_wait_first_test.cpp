@@ -1,8 +1,9 @@
-// A read on a stream whose previous read came back short waits for readiness before its
-// system call (retry_read in src/hook/blocking.hpp). That is only right while the readiness
-// edge it waits for cannot have been taken by another wait: these tests make another wait take
-// it (poll, a second reader, a killed reader, the peer's hang-up) and check that the next
-// read still returns at once with the data. Each read has a 5 s SO_RCVTIMEO as a safety net,
+// A read on a stream whose previous read came back short, and whose reads after a short one
+// have been finding nothing yet, waits for readiness before its system call (retry_read in
+// src/hook/blocking.hpp). That is only right while the readiness edge it waits for cannot have
+// been taken by another wait: these tests teach a stream that pattern (teach_lag), make
+// another wait take the edge (poll, a killed reader, the peer's hang-up) and check that the
+// next read still returns at once with the data. Each read has a 5 s SO_RCVTIMEO as a safety net,
 // so a wrong wait-first shows as a slow EAGAIN, not a hung test.
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,7 +19,6 @@
 #include "weft/time.hpp"
 
 using namespace hook_test;
-using namespace std::chrono_literals;
 
 namespace {
 
@@ -47,6 +47,21 @@ std::string read_some(int fd) {
 }
 
 void send_all(int fd, const std::string& s) { ASSERT_EQ(::send(fd, s.data(), s.size(), 0), static_cast<ssize_t>(s.size())); }
+
+// The reader's side of teaching: two short reads, the second made before its data came (so
+// it learns that this stream's data lags its reads). Returns what both read.
+std::string learn_lag(int reader) {
+  std::string first = read_some(reader);
+  return first + "," + read_some(reader);
+}
+// The writer's side: the two pieces, each after the reader is waiting for it.
+void teach_lag(int writer) {
+  for (const char* piece : {"one", "two"}) {
+    weft::sleep_for(std::chrono::milliseconds(20));
+    send_all(writer, piece);
+  }
+  weft::sleep_for(std::chrono::milliseconds(20));
+}
 
 }  // namespace
 
@@ -87,7 +102,7 @@ TEST(HookWaitFirst, PollTookTheReadinessFirst) {
   std::string first, second;
   long long took = -1;
   weft::spawn([&] {
-    first = read_some(p.a);  // short: the queue is empty afterwards
+    first = learn_lag(p.a);  // short: the queue is empty afterwards
     pollfd f{p.a, POLLIN, 0};
     EXPECT_EQ(::poll(&f, 1, 5000), 1);
     auto t0 = clock::now();
@@ -97,13 +112,12 @@ TEST(HookWaitFirst, PollTookTheReadinessFirst) {
     took = ms_since(t0);
   });
   weft::spawn([&] {
-    send_all(p.b, "one");
-    weft::sleep_for(20ms);  // the reader is in poll by now
-    send_all(p.b, "two");
+    teach_lag(p.b);  // the reader is in poll by the end
+    send_all(p.b, "three");
   });
   weft::run();
-  EXPECT_EQ(first, "one");
-  EXPECT_EQ(second, "two");
+  EXPECT_EQ(first, "one,two");
+  EXPECT_EQ(second, "three");
   EXPECT_LT(took, 1000);
 }
 
@@ -115,7 +129,7 @@ TEST(HookWaitFirst, HangUpAfterAShortRead) {
   std::string first, data, end;
   long long took = -1;
   weft::spawn([&] {
-    first = read_some(p.a);
+    first = learn_lag(p.a);
     pollfd f{p.a, POLLIN, 0};
     EXPECT_EQ(::poll(&f, 1, 5000), 1);
     auto t0 = clock::now();
@@ -124,14 +138,13 @@ TEST(HookWaitFirst, HangUpAfterAShortRead) {
     took = ms_since(t0);
   });
   weft::spawn([&] {
-    send_all(p.b, "one");
-    weft::sleep_for(20ms);
-    send_all(p.b, "two");
+    teach_lag(p.b);
+    send_all(p.b, "three");
     ::shutdown(p.b, SHUT_WR);  // in the same turn: one readiness report for both
   });
   weft::run();
-  EXPECT_EQ(first, "one");
-  EXPECT_EQ(data, "two");
+  EXPECT_EQ(first, "one,two");
+  EXPECT_EQ(data, "three");
   EXPECT_EQ(end, "");
   EXPECT_LT(took, 1000);
 }
@@ -143,22 +156,21 @@ TEST(HookWaitFirst, KilledReaderLeavesTheNextReadCorrect) {
   std::string first, got;
   long long took = -1;
   weft::tasklet victim = weft::spawn([&] {
-    first = read_some(p.a);
-    (void)read_some(p.a);  // waits: killed here
+    first = learn_lag(p.a);
+    (void)read_some(p.a);  // waits first: killed here
     ADD_FAILURE() << "the killed reader returned";
   });
   weft::spawn([&] {
-    send_all(p.b, "one");
-    weft::sleep_for(20ms);
+    teach_lag(p.b);
     victim.kill();
-    send_all(p.b, "two");
+    send_all(p.b, "three");
     auto t0 = clock::now();
     got = read_some(p.a);
     took = ms_since(t0);
   });
   weft::run();
-  EXPECT_EQ(first, "one");
-  EXPECT_EQ(got, "two");
+  EXPECT_EQ(first, "one,two");
+  EXPECT_EQ(got, "three");
   EXPECT_LT(took, 1000);
 }
 
