@@ -10,10 +10,10 @@
 #   …_rss_per_client KiB what one more client adds to the peak RSS: (peak with N clients −
 #                        peak with 1) ÷ (N − 1), so what a run pays once (code pages, the
 #                        io_uring rings, the stall monitor's thread) is left out;
-#   …_kernel_stack_per_client, …_kernel_slab_per_client KiB: what the clients added to the
-#                        kernel's KernelStack and SUnreclaim (/proc/meminfo; a thread's kernel
-#                        stack and task_struct are there, and no RSS shows them), the median
-#                        of the rounds (other processes move these system-wide figures);
+#   …_kernel_stack_per_client, …_kernel_task_per_client KiB: what the clients added to the
+#                        kernel's thread stacks (KernelStack, /proc/meminfo) and task_structs
+#                        (/proc/slabinfo), which no RSS shows; the median of the rounds (other
+#                        processes move these system-wide figures);
 #   …_memory_per_client KiB: the three per-client figures added up.
 # - hook.recv_ready ns with its peers (bench/hook/recv_ready.cpp, which prints them all and
 #   its ratio to weft's socket), and its ratio to libc's recv.
@@ -54,7 +54,7 @@ field() { awk -v f="$1" '{ n = length($1) - length(f) } n > 0 && substr($1, n + 
 # median VALUES...
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
-declare -A best_ops best_rss best_cpu one_rss kstack kslab
+declare -A best_ops best_rss best_cpu one_rss kstack ktask
 for side in tasklets threads; do
   out=$(timeout 60 taskset -c 0 "$bin/redis_get_$side" --port "$port" --clients 1 --seconds 1) ||
     { say "redis_get_$side with one client failed"; continue; }
@@ -68,10 +68,10 @@ for r in $(seq "$rounds"); do
     rss=$(field .redis_get_rss "$out")
     cpu=$(field .redis_get_cpu "$out")
     ks=$(field .redis_get_kernel_stack_per_client "$out")
-    kb=$(field .redis_get_kernel_slab_per_client "$out")
+    kb=$(field .redis_get_kernel_task_per_client "$out")
     kstack[$side]+=" $ks"
-    kslab[$side]+=" $kb"
-    say "round $r: $side $ops ops/s, $cpu ns CPU/GET, peak RSS $rss KiB, kernel per client: stack $ks KiB, slab $kb KiB"
+    ktask[$side]+=" $kb"
+    say "round $r: $side $ops ops/s, $cpu ns CPU/GET, peak RSS $rss KiB, kernel per client: stack $ks KiB, task_struct $kb KiB"
     awk -v v="$cpu" -v b="${best_cpu[$side]:-0}" 'BEGIN { exit !(b == 0 || v < b) }' && best_cpu[$side]=$cpu
     awk -v v="$ops" -v b="${best_ops[$side]:-0}" 'BEGIN { exit !(v > b) }' &&
       { best_ops[$side]=$ops; best_rss[$side]=$rss; }
@@ -90,10 +90,10 @@ for side in tasklets threads; do
   # shellcheck disable=SC2086 # the lists are words on purpose
   record "$p.redis_get_kernel_stack_per_client" "$(median ${kstack[$side]})" KiB
   # shellcheck disable=SC2086
-  record "$p.redis_get_kernel_slab_per_client" "$(median ${kslab[$side]})" KiB
+  [ -n "${ktask[$side]// /}" ] && record "$p.redis_get_kernel_task_per_client" "$(median ${ktask[$side]})" KiB
   if [ -n "${figures[$p.redis_get_rss_per_client]:-}" ]; then
     record "$p.redis_get_memory_per_client" "$(awk -v a="${figures[$p.redis_get_rss_per_client]}" \
-      -v b="${figures[$p.redis_get_kernel_stack_per_client]}" -v c="${figures[$p.redis_get_kernel_slab_per_client]}" \
+      -v b="${figures[$p.redis_get_kernel_stack_per_client]}" -v c="${figures[$p.redis_get_kernel_task_per_client]:-0}" \
       'BEGIN { printf "%.1f", a + b + c }')" KiB
   fi
 done
