@@ -1,7 +1,7 @@
 // What both hook.redis_get programs share: the connection, one GET, and the report. Each
 // client owns a blocking hiredis connection and repeats `GET weft:bench:key` (a 64-byte value
 // the script sets) until the deadline; the figure is every client's GETs over the time from
-// the moment all were connected to the last one's stop, beside the peak RSS.
+// the moment all were connected to the last one's stop, beside the memory figures (report).
 #pragma once
 
 #include <hiredis/hiredis.h>
@@ -50,9 +50,10 @@ inline long get_until(redisContext* c, double start, double seconds, double& end
   return n;
 }
 
-// A field of /proc/self/status in KiB: "VmHWM" (peak resident set) or "VmRSS" (now).
-inline long status_kib(const char* field) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
+// A field of a /proc file of `Name: value kB` lines, in KiB: "/proc/self/status" has VmHWM
+// (peak resident set) and VmRSS (now); "/proc/meminfo" KernelStack and SUnreclaim.
+inline long proc_kib(const char* file, const char* field) {
+  std::FILE* f = std::fopen(file, "r");
   if (!f) return -1;
   char line[256];
   long kib = -1;
@@ -62,6 +63,34 @@ inline long status_kib(const char* field) {
   std::fclose(f);
   return kib;
 }
+inline long status_kib(const char* field) { return proc_kib("/proc/self/status", field); }
+
+// The memory of the kernel's task_struct objects in KiB (/proc/slabinfo: active objects x
+// object size), or -1 if it cannot be read (it takes root).
+inline double task_structs_kib() {
+  std::FILE* f = std::fopen("/proc/slabinfo", "r");
+  if (!f) return -1;
+  char line[512];
+  double kib = -1;
+  long active = 0, total = 0, size = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "task_struct %ld %ld %ld", &active, &total, &size) == 3) {
+      kib = static_cast<double>(active) * static_cast<double>(size) / 1024.0;
+      break;
+    }
+  std::fclose(f);
+  return kib;
+}
+
+// What the kernel holds that no RSS shows: every thread's kernel stack (KernelStack in
+// /proc/meminfo) and its task_struct (slab). System-wide figures: taken just before the
+// clients start and once all are connected, their difference is what the clients added
+// (give or take processes that others started or ended meanwhile: the script keeps the
+// median of rounds). A socket's kernel memory, which both sides pay alike, is left out.
+struct kernel_memory {
+  long stack_kib = proc_kib("/proc/meminfo", "KernelStack");
+  double task_kib = task_structs_kib();
+};
 
 // CPU time (user + system) of the whole process so far, in ns.
 inline double cpu_ns() {
@@ -72,15 +101,20 @@ inline double cpu_ns() {
 }
 
 // The figures: ops/s; the client's CPU time per GET from `cpu_before` (what a loaded machine
-// does not distort: the other figures depend on when Redis gets its core); the peak RSS, and
-// what each client added to it (the peak less the RSS `before_kib` before any client existed).
-inline void report(const char* prefix, long ops, double ns, double cpu_before, long clients, long before_kib) {
+// does not distort: the other figures depend on when Redis gets its core); the peak RSS (the
+// script runs one client too and takes the difference per client, which leaves out what any
+// run pays once); the kernel memory the clients added (`before`: before any client existed,
+// `connected`: once all were connected), per client.
+inline void report(const char* prefix, long ops, double ns, double cpu_before, long clients,
+                   const kernel_memory& before, const kernel_memory& connected) {
   std::string name = std::string(prefix) + ".redis_get";
-  const long peak = status_kib("VmHWM");
+  const double n = static_cast<double>(clients);
   bench::print_figure(name, static_cast<double>(ops) * 1e9 / ns, "ops/s");
   bench::print_figure(name + "_cpu", (cpu_ns() - cpu_before) / static_cast<double>(ops), "ns");
-  bench::print_figure(name + "_rss", static_cast<double>(peak), "KiB");
-  bench::print_figure(name + "_rss_per_client", static_cast<double>(peak - before_kib) / static_cast<double>(clients), "KiB");
+  bench::print_figure(name + "_rss", static_cast<double>(status_kib("VmHWM")), "KiB");
+  bench::print_figure(name + "_kernel_stack_per_client", static_cast<double>(connected.stack_kib - before.stack_kib) / n, "KiB");
+  if (before.task_kib >= 0 && connected.task_kib >= 0)
+    bench::print_figure(name + "_kernel_task_per_client", (connected.task_kib - before.task_kib) / n, "KiB");
 }
 
 }  // namespace redis_bench

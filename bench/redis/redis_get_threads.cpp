@@ -13,11 +13,13 @@ int main(int argc, char** argv) {
   const int port = static_cast<int>(bench::arg_long(argc, argv, "--port", 0));
   const long clients = bench::arg_long(argc, argv, "--clients", 100);
   const double seconds = static_cast<double>(bench::arg_long(argc, argv, "--seconds", 5));
-  const long before_kib = redis_bench::status_kib("VmRSS");
   std::atomic<long> ops{0};
   std::atomic<double> end{0};
   double start = 0, cpu_start = 0;
+  redis_bench::kernel_memory connected_kernel;
+  const redis_bench::kernel_memory before_kernel;
   std::barrier connected(clients, [&]() noexcept {
+    connected_kernel = {};
     start = bench::now_ns();
     cpu_start = redis_bench::cpu_ns();
   });
@@ -33,5 +35,5 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  redis_bench::report("threads", ops, end - start, cpu_start, clients, before_kib);
+  redis_bench::report("threads", ops, end - start, cpu_start, clients, before_kernel, connected_kernel);
 }

@@ -34,7 +34,7 @@ wait_end wait_on_thread(int fd, io_event ev, deadline until, bool timed) {
     struct pollfd p{fd, static_cast<short>(ev == io_event::readable ? POLLIN : POLLOUT), 0};
     timespec ts{};
     const timespec* tp = nullptr;
-    if (until != no_deadline) {
+    if (until != forever) {
       auto left = until - clock::now();
       if (left <= clock::duration::zero()) return wait_end::timed_out;
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
@@ -45,7 +45,7 @@ wait_end wait_on_thread(int fd, io_event ev, deadline until, bool timed) {
     int r = sys::real::ppoll(&p, 1, tp, nullptr);
     if (r > 0) return wait_end::ready;
     if (r == 0) {
-      if (until != no_deadline && clock::now() >= until) return wait_end::timed_out;
+      if (until != forever && clock::now() >= until) return wait_end::timed_out;
       continue;
     }
     if (errno != EINTR) return wait_end::ready;  // let the call itself report it
@@ -56,11 +56,14 @@ wait_end wait_on_thread(int fd, io_event ev, deadline until, bool timed) {
 }  // namespace
 
 deadline deadline_after(std::int64_t ns) noexcept {
-  return ns <= 0 ? no_deadline : clock::now() + std::chrono::nanoseconds(ns);
+  return ns <= 0 ? forever : clock::now() + std::chrono::nanoseconds(ns);
 }
 
 wait_end wait_fd(scheduler_impl* s, int fd, io_event ev, deadline until, bool timed) {
   if (s == nullptr) return wait_on_thread(fd, ev, until, timed);
+  // This wait takes the readiness edge a read's wait-first would count on (retry_read).
+  if (ev == io_event::readable)
+    if (fd_state* st = fd_find(fd)) st->read_drained.store(false, std::memory_order_relaxed);
   note_progress();
   auto st = weft::detail::wait_io(fd, ev, until);
   note_progress();

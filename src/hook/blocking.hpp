@@ -22,13 +22,13 @@
 
 namespace weft::hook::detail {
 
+using weft::detail::deadline;
+using weft::detail::forever;
 using weft::detail::io_event;
-using deadline = std::chrono::steady_clock::time_point;
-inline constexpr deadline no_deadline = deadline::max();
 
 enum class wait_end : std::uint8_t { ready, timed_out, interrupted, closed };
 
-// now + ns, or no_deadline for 0 (a socket timeout of zero means none).
+// now + ns, or forever for 0 (a socket timeout of zero means none).
 deadline deadline_after(std::int64_t ns) noexcept;
 // s: the caller's scheduler (tasklet_scheduler()), or null to wait on the thread.
 // timed: a timeout applies (a signal then always interrupts, as in the kernel).
@@ -48,7 +48,7 @@ struct blocking_wait {
   int entry_errno = errno;
   bool started = false;
   bool timed = false;
-  deadline until = no_deadline;
+  deadline until = forever;
 
   void start() noexcept {
     if (started) return;
@@ -60,7 +60,16 @@ struct blocking_wait {
   }
   bool expired() noexcept {
     start();
-    return until != no_deadline && std::chrono::steady_clock::now() >= until;
+    return until != forever && std::chrono::steady_clock::now() >= until;
+  }
+  // A read's wait before its first syscall (retry_read): false (errno EBADF) only if the
+  // descriptor was closed meanwhile. A timeout is left for the syscall's retry to report,
+  // so data already queued is still returned, as the kernel would.
+  bool wait_first() {
+    start();
+    if (wait_fd(s, fd, ev, until, timed) != wait_end::closed) return true;
+    fail_wait(wait_end::closed);
+    return false;
   }
   // Waits for ev; false (errno set) if the call must fail instead.
   bool wait() {
@@ -88,6 +97,39 @@ auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
     if (!again(errno)) return r;
     if (!w.wait()) return -1;
   }
+}
+
+// A read (read, readv, recv, recvfrom, recvmsg) of up to want() bytes (asked only after the
+// kernel accepted the buffers, so a bad iovec still gets EFAULT): retry_blocking, but on a
+// stream whose previous read came back short (fd_state::read_drained) and whose reads after
+// a short one have been finding nothing yet (fd_state::read_lags: a request/response
+// protocol, whose reply is not there right after the request went), it waits for readiness
+// first instead of paying the read that would say EAGAIN. Not once the reactor saw the peer
+// hang up: that edge may already have been taken.
+template <class Want, class Op>
+ssize_t retry_read(blocking_wait& w, Want&& want, Op&& op) {
+  fd_state& st = w.st;
+  if (st.read_drained.load(std::memory_order_relaxed)) {
+    if (w.s && st.read_lags.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
+      if (!w.wait_first()) return -1;
+    } else {
+      // Learn: does the read right after a short one find the queue empty on this stream?
+      ssize_t r = op();
+      const bool empty = r < 0 && again(errno);
+      st.read_lags.store(empty, std::memory_order_relaxed);
+      if (!empty) {
+        st.read_drained.store(r > 0 && static_cast<std::size_t>(r) < want(), std::memory_order_relaxed);
+        return r;
+      }
+      if (!w.wait()) return -1;
+    }
+  }
+  ssize_t r = retry_blocking(w, op);
+  const bool short_read = r > 0 && st.is_stream() && static_cast<std::size_t>(r) < want();
+  st.read_drained.store(short_read, std::memory_order_relaxed);
+  // A full read: the data comes faster than it is read, so try first again.
+  if (r > 0 && !short_read) st.read_lags.store(false, std::memory_order_relaxed);
+  return r;
 }
 
 // A call that the blocking form completes in full (send, or write on a stream): op(done)

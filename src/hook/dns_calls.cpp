@@ -1,7 +1,9 @@
 // Name resolution: in a tasklet, getaddrinfo, getnameinfo and gethostbyname(_r) run on
-// weft's worker pool (run_blocking's pool) while only the tasklet waits. Each job owns
+// weft's worker pool (run_blocking's pool) while only the tasklet waits (a getaddrinfo of a
+// literal address runs in place: literal_lookup). Each job owns
 // copies of everything it reads and writes, since a killed tasklet's stack is gone while
 // the lookup still runs; the results are copied back to the caller's buffers afterwards.
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -86,6 +88,22 @@ void relocate_list(char**& list, const char* from, char* to, std::size_t n) noex
   for (char** p = list; *p; ++p) *p = relocate(*p, from, to, n);
 }
 
+// A literal address (or none) with a numeric service (or none) needs no resolver: libc
+// answers it from the text alone, so it runs on the tasklet and no pool thread is woken (or
+// started: a hundred clients connecting to "127.0.0.1" at once would start the pool's
+// threads, stacks and malloc arenas for nothing). A canonical name is a lookup: not here.
+bool literal_lookup(const char* node, const char* service, const addrinfo* hints) noexcept {
+  if (hints && (hints->ai_flags & AI_CANONNAME)) return false;
+  if (service) {
+    if (*service == '\0') return false;
+    for (const char* p = service; *p; ++p)
+      if (*p < '0' || *p > '9') return false;
+  }
+  if (node == nullptr) return service != nullptr;
+  unsigned char addr[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, node, addr) == 1 || ::inet_pton(AF_INET6, node, addr) == 1;
+}
+
 // The last gethostbyname result of this thread (libc's is static too; ours is per thread).
 thread_local std::shared_ptr<hostent_job> t_last_hostent;
 
@@ -95,7 +113,7 @@ extern "C" {
 
 int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
   scheduler_impl* s = enter(call::getaddrinfo);
-  if (!s) return real::getaddrinfo(node, service, hints, res);
+  if (!s || literal_lookup(node, service, hints)) return real::getaddrinfo(node, service, hints, res);
   auto job = std::make_shared<addrinfo_job>();
   job->node = copy(node);
   job->service = copy(service);

@@ -46,6 +46,8 @@ bool fd_manage(int fd, bool user_nonblock, bool stream) noexcept {
   if (!e) return false;
   e->recv_timeout_ns.store(0, std::memory_order_relaxed);
   e->send_timeout_ns.store(0, std::memory_order_relaxed);
+  e->read_drained.store(false, std::memory_order_relaxed);
+  e->read_lags.store(false, std::memory_order_relaxed);
   e->flags.store(static_cast<std::uint8_t>(fd_state::managed | (user_nonblock ? fd_state::user_nonblock : 0) |
                                            (stream ? fd_state::stream : 0)),
                  std::memory_order_release);
@@ -62,7 +64,18 @@ void fd_copy(int from, int to) noexcept {
   if (!dst) return;
   dst->recv_timeout_ns.store(src->recv_timeout_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
   dst->send_timeout_ns.store(src->send_timeout_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  dst->read_drained.store(false, std::memory_order_relaxed);  // the new number's reactor entry is fresh
+  dst->read_lags.store(src->read_lags.load(std::memory_order_relaxed), std::memory_order_relaxed);
   dst->flags.store(src->flags.load(std::memory_order_relaxed), std::memory_order_release);
+}
+
+void fd_each_managed(void (*fn)(int fd, fd_state& st, void* ctx), void* ctx) noexcept {
+  for (int p = 0; p < page_count; ++p) {
+    fd_state* page = g_pages[p].load(std::memory_order_acquire);
+    if (!page) continue;
+    for (int i = 0; i < page_size; ++i)
+      if (page[i].flags.load(std::memory_order_relaxed) != 0) fn(p * page_size + i, page[i], ctx);
+  }
 }
 
 void fd_forget(int fd) noexcept {

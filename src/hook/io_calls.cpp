@@ -96,7 +96,7 @@ ssize_t read(int fd, void* buf, size_t n) {
   fd_state* st = fd_blocking(fd);
   if (!st) return real::read(fd, buf, n);
   blocking_wait w{enter(call::read), *st, fd, io_event::readable};
-  return retry_blocking(w, [&] { return real::read(fd, buf, n); });
+  return retry_read(w, [n] { return n; }, [&] { return real::read(fd, buf, n); });
 }
 
 ssize_t write(int fd, const void* buf, size_t n) {
@@ -111,7 +111,7 @@ ssize_t readv(int fd, const iovec* v, int n) {
   fd_state* st = fd_blocking(fd);
   if (!st) return real::readv(fd, v, n);
   blocking_wait w{enter(call::readv), *st, fd, io_event::readable};
-  return retry_blocking(w, [&] { return real::readv(fd, v, n); });
+  return retry_read(w, [&] { return iov_total(v, n); }, [&] { return real::readv(fd, v, n); });
 }
 
 ssize_t writev(int fd, const iovec* v, int n) {
@@ -145,7 +145,8 @@ ssize_t recv(int fd, void* buf, size_t n, int flags) {
     auto* p = static_cast<char*>(buf);
     return recv_all(w, n, [&](std::size_t done) { return real::recv(fd, p + done, n - done, flags); });
   }
-  return retry_blocking(w, [&] { return real::recv(fd, buf, n, flags); });
+  if (flags & MSG_PEEK) return retry_blocking(w, [&] { return real::recv(fd, buf, n, flags); });
+  return retry_read(w, [n] { return n; }, [&] { return real::recv(fd, buf, n, flags); });
 }
 
 ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* a, socklen_t* l) {
@@ -156,14 +157,17 @@ ssize_t recvfrom(int fd, void* buf, size_t n, int flags, sockaddr* a, socklen_t*
     auto* p = static_cast<char*>(buf);
     return recv_all(w, n, [&](std::size_t done) { return real::recvfrom(fd, p + done, n - done, flags, a, l); });
   }
-  return retry_blocking(w, [&] { return real::recvfrom(fd, buf, n, flags, a, l); });
+  if (flags & MSG_PEEK) return retry_blocking(w, [&] { return real::recvfrom(fd, buf, n, flags, a, l); });
+  return retry_read(w, [n] { return n; }, [&] { return real::recvfrom(fd, buf, n, flags, a, l); });
 }
 
 ssize_t recvmsg(int fd, msghdr* m, int flags) {
   fd_state* st = fd_blocking(fd);
   if (!st || (flags & MSG_DONTWAIT)) return real::recvmsg(fd, m, flags);
   blocking_wait w{enter(call::recvmsg), *st, fd, io_event::readable};
-  return retry_blocking(w, [&] { return real::recvmsg(fd, m, flags); });
+  if ((flags & MSG_PEEK) || m == nullptr) return retry_blocking(w, [&] { return real::recvmsg(fd, m, flags); });
+  return retry_read(w, [&] { return iov_total(m->msg_iov, static_cast<int>(m->msg_iovlen)); },
+                    [&] { return real::recvmsg(fd, m, flags); });
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {

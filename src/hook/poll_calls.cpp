@@ -25,11 +25,11 @@ constexpr short watched_events = POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLR
                                  POLLWRBAND | POLLRDHUP;
 
 deadline deadline_ms(int ms) noexcept {
-  return ms < 0 ? no_deadline : clock::now() + std::chrono::milliseconds(ms);
+  return ms < 0 ? forever : clock::now() + std::chrono::milliseconds(ms);
 }
 
 deadline deadline_ts(const timespec* t) noexcept {
-  if (t == nullptr) return no_deadline;
+  if (t == nullptr) return forever;
   return clock::now() + std::chrono::seconds(t->tv_sec) + std::chrono::nanoseconds(t->tv_nsec);
 }
 
@@ -128,7 +128,7 @@ int select_wait(scheduler_impl* s, int n, fd_set* r, fd_set* w, fd_set* e, deadl
     timeval zero{0, 0};
     int got = real::select(n, r, w, e, &zero);
     if (got != 0) {
-      if (left && until != no_deadline) {
+      if (left && until != forever) {
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(until - clock::now()).count();
         if (us < 0) us = 0;
         *left = timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
@@ -196,7 +196,7 @@ int select(int n, fd_set* r, fd_set* w, fd_set* e, timeval* t) {
   if (w) *w = cw;
   if (e) *e = ce;
   deadline until = t ? clock::now() + std::chrono::seconds(t->tv_sec) + std::chrono::microseconds(t->tv_usec)
-                     : no_deadline;
+                     : forever;
   return select_wait(s, n, r, w, e, until, t);
 }
 

@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "hook_test.hpp"
 #include "weft/scheduler.hpp"
@@ -34,6 +35,44 @@ TEST(HookDns, GetaddrinfoFromTwentyTasklets) {
   EXPECT_EQ(ok, 20);
   EXPECT_EQ(loopback, 20);
   EXPECT_EQ(handled("getaddrinfo"), 20u);
+}
+
+// A literal address runs in place (no pool); the answers must be libc's own, as a plain
+// thread gets them.
+TEST(HookDns, LiteralAddressesAsLibcAnswersThem) {
+  struct ask {
+    const char* node;
+    const char* service;
+    int flags;
+  };
+  const ask asks[] = {{"127.0.0.1", "6379", 0}, {"::1", "80", 0}, {"127.0.0.1", nullptr, 0},
+                      {nullptr, "8080", AI_PASSIVE}, {"10.1.2.3", "http", 0}, {"::ffff:127.0.0.1", "0", 0}};
+  auto describe = [](const ask& q) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = q.flags;
+    addrinfo* res = nullptr;
+    int rc = ::getaddrinfo(q.node, q.service, &hints, &res);
+    std::string out = std::to_string(rc);
+    for (addrinfo* a = res; a; a = a->ai_next) {
+      char h[NI_MAXHOST], sv[NI_MAXSERV];
+      ::getnameinfo(a->ai_addr, a->ai_addrlen, h, sizeof h, sv, sizeof sv, NI_NUMERICHOST | NI_NUMERICSERV);
+      out += " " + std::to_string(a->ai_family) + "/" + std::to_string(a->ai_socktype) + " " + h + " " + sv;
+    }
+    if (res) ::freeaddrinfo(res);
+    return out;
+  };
+  std::vector<std::string> plain, tasklets;
+  for (const ask& q : asks) plain.push_back(describe(q));
+  weft::hook::reset_counts();
+  weft::spawn([&] {
+    for (const ask& q : asks) tasklets.push_back(describe(q));
+  });
+  weft::spawn([] {});
+  weft::run();
+  EXPECT_EQ(tasklets, plain);
+  EXPECT_EQ(plain[0], "0 2/1 127.0.0.1 6379");
+  EXPECT_EQ(handled("getaddrinfo"), std::size(asks));
 }
 
 TEST(HookDns, ErrorsAreLibcs) {

@@ -16,10 +16,6 @@ enum class io_status : std::uint8_t {
   closed,     // io_closing(fd) was called while this tasklet waited
 };
 
-// Earlier names of deadline and forever (deadline.hpp), for code written against them.
-using io_deadline = deadline;
-inline constexpr deadline no_deadline = forever;
-
 // Suspends the calling tasklet until `fd` is ready for `ev`, `until` passes, or another
 // tasklet of this thread calls io_closing(fd). Interest is registered with the thread's
 // reactor only while someone waits (edge cases: one reader and one writer may wait on the
