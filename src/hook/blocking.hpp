@@ -47,9 +47,20 @@ struct blocking_wait {
   io_event ev;
   int entry_errno = errno;
   bool started = false;
+  bool at_switch_point = false;
   bool timed = false;
   deadline until = forever;
 
+  // A call that may block starts at a switch point, as weft's own sockets do
+  // (detail::io_call_starting): a pending kill is raised before anything is transferred, and
+  // a thread whose descriptors are always ready yields now and then. errno is kept.
+  void switch_point() {
+    if (at_switch_point || !s) return;
+    at_switch_point = true;
+    const int e = errno;
+    weft::detail::io_call_starting();
+    errno = e;
+  }
   void start() noexcept {
     if (started) return;
     started = true;
@@ -91,6 +102,7 @@ struct blocking_wait {
 // EAGAIN, waiting for readiness in between.
 template <class Op>
 auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
+  w.switch_point();
   for (;;) {
     auto r = op();
     if (r >= 0) [[likely]] return w.succeeded(r);
@@ -108,6 +120,7 @@ auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
 // hang up: that edge may already have been taken.
 template <class Want, class Op>
 ssize_t retry_read(blocking_wait& w, Want&& want, Op&& op) {
+  w.switch_point();
   fd_state& st = w.st;
   if (st.read_drained.load(std::memory_order_relaxed)) {
     if (w.s && st.read_lags.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
