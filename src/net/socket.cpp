@@ -78,7 +78,14 @@ socket& socket::operator=(socket&& o) noexcept {
   return *this;
 }
 
-int socket::release() noexcept { return std::exchange(fd_, -1); }
+int socket::release() noexcept {
+  // The reactor must forget the fd as at close: its registration (an io_uring poll holds a
+  // reference to the file) would keep the file open after the new owner closes it, and a
+  // later fd with the same number would be taken for armed and never watched.
+  int fd = std::exchange(fd_, -1);
+  if (fd >= 0) weft::detail::io_closing(fd);
+  return fd;
+}
 
 void socket::close() noexcept {
   if (fd_ < 0) return;

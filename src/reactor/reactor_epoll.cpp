@@ -18,6 +18,7 @@ namespace weft::detail {
 namespace {
 
 constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+constexpr int max_events = 256;
 
 std::uint32_t bits_of(std::uint32_t events) {
   std::uint32_t bits = 0;
@@ -66,8 +67,8 @@ class epoll_poller final : public poller {
   void disarm(int fd, std::uint32_t) noexcept override { ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
   int wait(int timeout_ms, reactor& r) override {
-    epoll_event events[256];
-    int n = sys::real::epoll_wait(epfd_, events, 256, timeout_ms);
+    epoll_event* events = events_;
+    int n = sys::real::epoll_wait(epfd_, events, max_events, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) return 0;
       throw std::system_error(errno, std::generic_category(), "weft: epoll_wait");
@@ -95,6 +96,9 @@ class epoll_poller final : public poller {
  private:
   int epfd_ = -1;
   int wakefd_ = -1;
+  // Not on the stack: wait() runs on the stack of whichever tasklet blocked last, and 3 KiB
+  // there would touch another page of many tasklets' stacks (memory per idle connection).
+  epoll_event events_[max_events];
 };
 
 }  // namespace

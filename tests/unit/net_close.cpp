@@ -2,6 +2,7 @@
 // tasklets waiting on a socket that goes away.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -136,4 +137,50 @@ TEST(NetClose, KilledTaskletInAcceptLeavesTheListenerWorking) {
   weft::spawn([&] { got = net::tcp_connect(l.local_address()).recv(32); });
   weft::run();
   EXPECT_EQ(got, "still here");
+}
+
+TEST(NetClose, ReleasedFdLeavesNoRegistrationBehind) {
+  auto [a, b] = net::socket::pair();
+  a.set_timeout(5ms);
+  EXPECT_EQ(code_of([&, &a = a] { a.recv(1); }), std::errc::timed_out);  // a's fd is now watched
+  const int fd = a.release();
+  EXPECT_FALSE(a.is_open());
+  ASSERT_EQ(::close(fd), 0);  // the new owner closes it without telling weft
+  // The file is really closed: no registration holds it open, so the peer sees the end.
+  b.set_timeout(2s);
+  EXPECT_EQ(b.recv(8), "");
+  // A new socket given the same number is watched afresh: its wait ends when data arrives.
+  auto [c, d] = net::socket::pair();
+  ASSERT_EQ(c.native_handle(), fd);
+  c.set_timeout(2s);
+  std::string got;
+  weft::spawn([&, &c = c] { got = c.recv(8); });
+  weft::spawn([&, &d = d] {
+    weft::sleep_for(10ms);
+    d.sendall("fresh");
+  });
+  weft::run();
+  EXPECT_EQ(got, "fresh");
+}
+
+TEST(NetClose, ReleaseWakesWaitersAsCloseDoes) {
+  auto [a, b] = tcp_pair();
+  a.set_timeout(2s);  // a waiter that release() failed to wake ends with timed_out
+  std::error_code ec;
+  weft::spawn([&, &a = a] {
+    std::byte buf[8];
+    a.recv_into(buf, 0, ec);
+  });
+  int fd = -1;
+  weft::spawn([&, &a = a] {
+    weft::sleep_for(10ms);
+    fd = a.release();
+  });
+  weft::run();
+  EXPECT_EQ(ec, std::errc::operation_canceled);
+  ASSERT_GE(fd, 0);
+  net::socket again = net::socket::adopt(fd);  // the fd still works for its new owner
+  again.set_timeout(2s);
+  b.sendall("ok");
+  EXPECT_EQ(again.recv(8), "ok");
 }

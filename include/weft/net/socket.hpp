@@ -59,7 +59,8 @@ class socket {
 
   bool is_open() const noexcept { return fd_ >= 0; }
   int native_handle() const noexcept { return fd_; }
-  // Gives up ownership without closing; the socket is left closed (waiters are not woken).
+  // Gives up ownership without closing: the reactor forgets the fd and tasklets waiting on
+  // it wake as at close() (operation_canceled); the socket is left closed.
   int release() noexcept;
   // Wakes every tasklet waiting on this socket (see above), then closes. Never blocks;
   // errors from close(2) are ignored (on Linux the descriptor is gone either way).
