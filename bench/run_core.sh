@@ -39,7 +39,7 @@ pinned boost_fiber_pingpong
 pinned weft_spawn
 [ $have_go = 1 ] && pinned go/spawn
 pinned boost_fiber_spawn
-pinned boost_fiber_spawn --pooled
+pinned boost_fiber_spawn --pooled --reps 15
 
 pinned weft_idle --stack dense --count 1000000
 pinned weft_idle --stack guarded --count 20000

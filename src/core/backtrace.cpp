@@ -1,6 +1,6 @@
 // Backtraces of suspended tasklets. A switched-out tasklet's saved context is the top of its
-// stack: Boost.Context's jump_fcontext (x86-64 SysV) leaves it as
-//   ctx+0x00 mxcsr, x87 cw | +0x08 r12 | +0x10 r13 | +0x18 r14 | +0x20 r15 | +0x28 rbx |
+// stack: the x86-64 jump (weft/detail/stack_jump.hpp, Boost.Context's layout) leaves it as
+//   ctx+0x00 (unused) | +0x08 r12 | +0x10 r13 | +0x18 r14 | +0x20 r15 | +0x28 rbx |
 //   +0x30 rbp | +0x38 return address (where the tasklet resumes)
 // and weft is built with frame pointers, so the rbp chain from there walks the tasklet's
 // frames. Every read is bounded by the stack's extent (a dense tasklet that is not on the

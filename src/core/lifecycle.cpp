@@ -73,6 +73,7 @@ scheduler_impl::scheduler_impl() {
   WEFT_CHECK(static_cast<void*>(static_cast<tasklet_core*>(main_)) == static_cast<void*>(main_) &&
                  static_cast<void*>(static_cast<scheduler_core*>(this)) == static_cast<void*>(this),
              "tasklet_core and scheduler_core are at offset 0");
+  check_context_layout();
   live_ = 1;
   current_ = head_ = main_;
   ring_size_ = 1;

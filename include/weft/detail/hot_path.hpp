@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <exception>
 
+#include "weft/detail/stack_jump.hpp"
 #include "weft/detail/timer_heap.hpp"
 #include "weft/detail/wait.hpp"
 #include "weft/tasklet.hpp"
@@ -111,41 +112,6 @@ void leave_slow(scheduler_impl* s);  // timers, remote posts, idling, deadlock
 [[noreturn]] void raise_pending_of(tasklet_impl* t);
 void yield_after_operation(scheduler_impl* s);  // schedule_all: the caller yields too
 void disarm_timer(scheduler_impl* s, tasklet_impl* t) noexcept;
-
-// One stack jump to `to`, handing over `data`; returns what the jump back handed over. On
-// x86-64 it enters Boost.Context's jump_fcontext with push+jmp, not call: jump_fcontext
-// leaves by `jmp *%r8`, so a call would leave an entry on the return-stack predictor that is
-// never popped and every return up the resumed tasklet's chain would be mispredicted. The
-// first 128 bytes below the stack pointer are skipped (the red zone of a leaf function that
-// inlined this); r12, callee-saved and so restored by the jump back, keeps the old pointer.
-struct jump_result {
-  void* fctx;
-  void* data;
-};
-#if defined(__x86_64__) && defined(__linux__)
-WEFT_HOT jump_result jump_to(void* to, void* data) noexcept {
-  register void* rdi asm("rdi") = to;
-  register void* rsi asm("rsi") = data;
-  void* fctx;
-  void* out;
-  asm volatile(
-      "mov %%rsp, %%r12\n\t"
-      "lea -128(%%rsp), %%rsp\n\t"
-      "and $-16, %%rsp\n\t"
-      "lea 1f(%%rip), %%rax\n\t"
-      "push %%rax\n\t"
-      "jmp jump_fcontext@PLT\n\t"
-      "1:\n\t"
-      "mov %%r12, %%rsp\n\t"
-      : "=a"(fctx), "=d"(out), "+D"(rdi), "+S"(rsi)
-      :
-      : "rcx", "r8", "r9", "r10", "r11", "r12", "memory", "cc", "xmm0", "xmm1", "xmm2",
-        "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
-        "xmm13", "xmm14", "xmm15");
-  return jump_result{fctx, out};
-}
-#define WEFT_HOT_JUMP 1
-#endif
 
 // --- the run queue ------------------------------------------------------------------------
 
