@@ -62,8 +62,11 @@ TEST(libpq, kill_inside_pqexec_unwinds_and_closes_the_connection) {
   warm_up_scheduler();
   weft::hook::reset_counts();
   const std::size_t fds = open_fds();
-  std::string waiting = kill_blocked_call([] {
-    pg_connection c = pg_connect();
+  // Connected before the victim starts, so the kill lands in PQexec and not in a slow
+  // connect (a kill inside PQconnectdb leaves libpq no PGconn to free: nothing owns it yet).
+  pg_connection conn = pg_connect();
+  std::string waiting = kill_blocked_call([&conn] {
+    pg_connection c = std::move(conn);
     pg_result r(PQexec(c.get(), "SELECT pg_sleep(10)"));
   });
   EXPECT_EQ(open_fds(), fds) << "descriptors leaked by the killed call";
