@@ -102,6 +102,7 @@ WEFT_HOT void scheduler_impl::switch_fast(scheduler_impl* s, tasklet_impl* next)
   if (next == prev) return;
   if (s->on_switch_) [[unlikely]] notify_switch(s, prev, next);
   s->current_ = next;
+  ++s->switches_;
   prev->eh = *s->eh_globals_;
   *s->eh_globals_ = next->eh;
   if (next->kind == stack_kind::dense && !next->is_main && s->dense_occupant_ != next) [[unlikely]] {

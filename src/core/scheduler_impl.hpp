@@ -73,6 +73,7 @@ struct scheduler_impl : scheduler_core {
   // or repeats the look.
   bool sleeping() const noexcept { return sleeping_.load(std::memory_order_relaxed); }
   std::size_t live_count_racy() const noexcept { return __atomic_load_n(&live_, __ATOMIC_RELAXED); }
+  std::uint64_t switch_count_racy() const noexcept { return __atomic_load_n(&switches_, __ATOMIC_RELAXED); }
   int run_count() const noexcept { return ring_size_; }
   const stack_area& dense_stack() const noexcept { return dense_stack_; }
   tasklet_impl* dense_occupant() const noexcept { return dense_occupant_; }

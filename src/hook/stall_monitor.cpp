@@ -1,16 +1,15 @@
 // The stall monitor: one thread that watches the scheduler threads whose tasklets use the
 // hooks, and reports a tasklet that holds its thread past the threshold.
 //
-// A watched thread counts progress: every switch between its tasklets (a schedule callback,
-// chained before any the program had set) and every wait in an interposed call. The
-// monitor samples the count, and the scheduler's `sleeping_` flag (idle in the reactor), a
+// A watched thread shows progress: its scheduler's switch count (kept by the core at every
+// switch) and a count of the waits in interposed calls. The monitor samples their sum, and the scheduler's `sleeping_` flag (idle in the reactor), a
 // few times per threshold; a count unchanged while never idle for the threshold is a stall.
 // It then asks the stuck thread for its backtrace with SIGURG (chained to any handler the
 // program installed, and ignored by default, so a stray one is harmless): the handler
 // records where the thread is and the running tasklet's name, and the monitor reports once
-// per episode. Cost: the schedule callback takes every switch of a watched thread off the
-// core's inline path (a two-tasklet yield measured 40 ns a switch plain, about 80 with it);
-// a switch counter kept by the core itself would make the callback unnecessary.
+// per episode. Cost on the watched thread: one increment per switch (the core's) and one per
+// interposed wait. (A schedule callback did this before; it took every switch off the core's
+// inline path and doubled its cost.)
 // Rejected: sampling which tasklet is current (two tasklets that switch all the time can be
 // seen the same at every sample). Rejected: a periodic signal to every thread (it would interrupt the
 // program's own system calls all the time, not only when something is already wrong).
@@ -34,7 +33,6 @@
 #include "core/backtrace.hpp"
 #include "hook/mode.hpp"
 #include "hook/monitor.hpp"
-#include "weft/callbacks.hpp"
 #include "weft/hook.hpp"
 
 namespace weft::hook::detail {
@@ -49,7 +47,7 @@ struct watched {
   pid_t tid;
   // Written only by the watched thread (bump), read by the monitor.
   std::atomic<std::uint64_t> progress{0};
-  // A plain load and store, not a locked add: one writer, and this runs at every switch.
+  // A plain load and store, not a locked add: one writer, and this runs at every wait.
   void bump() noexcept { progress.store(progress.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   // The monitor's own view.
   std::uint64_t seen = ~std::uint64_t{0};
@@ -176,7 +174,7 @@ void monitor_main() {
     std::vector<stall> reports;
     for (const std::shared_ptr<watched>& ptr : g_reg.threads) {
       watched* w = ptr.get();
-      std::uint64_t p = w->progress.load(std::memory_order_relaxed);
+      std::uint64_t p = w->progress.load(std::memory_order_relaxed) + w->sched->switch_count_racy();
       if (p != w->seen || w->sched->sleeping()) {
         w->seen = p;
         w->since = now;
@@ -222,8 +220,6 @@ struct unwatch_at_exit {
     if (!w) return;
     t_self = nullptr;
     std::lock_guard<std::mutex> l(g_reg.mu);
-    // The schedule callback holds its own reference: the scheduler may still switch while
-    // this thread ends.
     std::erase_if(g_reg.threads, [w](const std::shared_ptr<watched>& p) { return p.get() == w; });
   }
 };
@@ -236,12 +232,6 @@ void watch_thread(scheduler_impl* s) {
   t_watched = true;
   if (g_forked_child.load(std::memory_order_relaxed)) return;
   auto w = std::make_shared<watched>(s, this_tid());
-  // Chained: the program's own callback (if any) still runs.
-  weft::schedule_callback prev = weft::set_schedule_callback(nullptr);
-  weft::set_schedule_callback([w, prev = std::move(prev)](const weft::tasklet& a, const weft::tasklet& b) {
-    w->bump();
-    if (prev) prev(a, b);
-  });
   thread_local unwatch_at_exit guard;
   (void)guard;
   t_self = w.get();

@@ -96,6 +96,9 @@ struct scheduler_core {
   eh_state* eh_globals_ = nullptr;  // this thread's __cxa_eh_globals
   tasklet_impl* dense_occupant_ = nullptr;
   std::atomic<bool> has_remote_{false};
+  // Every switch between two tasklets; the owner writes it, the hook's stall monitor reads it
+  // racily (a torn or stale read only delays a report).
+  std::uint64_t switches_ = 0;
   timer_heap timers_;
 };
 
@@ -181,6 +184,7 @@ WEFT_HOT void switch_hot(scheduler_core* s, tasklet_impl* next) {
       [[likely]] {
     tasklet_core* p = core(prev);
     s->current_ = next;
+    ++s->switches_;
     p->eh = *s->eh_globals_;
     *s->eh_globals_ = n->eh;
     jump_result r = jump_to(n->ctx, prev);
