@@ -44,7 +44,9 @@ struct payload {
 template <class T>
 class value_slot {
  public:
-  value_slot() : heap_(on_shared_stack_hot(this_core()) ? new payload<T> : nullptr) {}
+  value_slot() : value_slot(this_core()) {}
+  // `s`: the calling thread's scheduler (or null), when the caller has it at hand.
+  explicit value_slot(scheduler_core* s) : heap_(on_shared_stack_hot(s) ? new payload<T> : nullptr) {}
   value_slot(const value_slot&) = delete;
   value_slot& operator=(const value_slot&) = delete;
   payload<T>* get() noexcept { return heap_ ? heap_.get() : &local_; }
@@ -353,12 +355,14 @@ class channel {
   // this thread the partner is woken without a token, as nothing else can have touched it.
   WEFT_HOT void send_value(T&& v, detail::deadline until) {
     detail::lock_guard g(lock_);
+    // Taking the lock made this thread's scheduler if it had none: load it once.
+    detail::scheduler_core* s = detail::this_core();
     if (closing_) [[unlikely]] throw_closed();
     if (detail::waiter* w = pop(receivers_)) {
       static_cast<detail::payload<T>*>(w->slot)->value.emplace(std::move(v));
       w->result = detail::wait_done;
       if (g.biased()) [[likely]] {
-        detail::wake_local(detail::this_core(), w->task, send_mode());
+        detail::wake_local(s, w->task, send_mode());
         return;
       }
       auto tok = detail::prepare_wake(w);
@@ -371,9 +375,8 @@ class channel {
       ++count_;
       return;
     }
-    detail::value_slot<T> slot;
+    detail::value_slot<T> slot(s);
     slot.get()->value.emplace(std::move(v));
-    detail::scheduler_core* s = detail::this_core();
     detail::waiter& w = detail::own_waiter_hot(s);
     w.slot = slot.get();
     w.queue_tag = 1;
@@ -387,6 +390,7 @@ class channel {
 
   WEFT_HOT T receive_value(detail::deadline until) {
     detail::lock_guard g(lock_);
+    detail::scheduler_core* s = detail::this_core();
     if (count_ != 0) [[unlikely]] {
       g.unlock();
       return unwrap(receive_payload(until));
@@ -397,7 +401,7 @@ class channel {
       T v(std::move(*src->value));
       w->result = detail::wait_done;
       if (g.biased()) [[likely]] {
-        detail::wake_local(detail::this_core(), w->task, receive_mode());
+        detail::wake_local(s, w->task, receive_mode());
         return v;
       }
       auto tok = detail::prepare_wake(w);
@@ -406,8 +410,7 @@ class channel {
       return v;
     }
     if (closing_) [[unlikely]] throw_closed();
-    detail::value_slot<T> slot;
-    detail::scheduler_core* s = detail::this_core();
+    detail::value_slot<T> slot(s);
     detail::waiter& w = detail::own_waiter_hot(s);
     w.slot = slot.get();
     w.queue_tag = -1;

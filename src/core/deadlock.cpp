@@ -77,9 +77,10 @@ void scheduler_impl::wake_main_deadlocked() {
   // Wake main with the reason (Stackless's slp_tasklet_end).
   tasklet_impl* m = main_;
   if (m->state == tstate::dead) fatal("no tasklet can run and main has finished");
-  const char* why = m->wait.kind->direction < 0
+  const int direction = m->state == tstate::blocked ? m->wait.kind->direction : 0;
+  const char* why = direction < 0
                         ? "Deadlock: the main tasklet is receiving without a sender available."
-                    : m->wait.kind->direction > 0
+                    : direction > 0
                         ? "Deadlock: the main tasklet is sending without a receiver available."
                         : "Deadlock: the main tasklet is blocked and no tasklet can wake it.";
   if (m->state == tstate::blocked) m->wait_aborted = cancel_wait(m);

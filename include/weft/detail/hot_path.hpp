@@ -79,7 +79,7 @@ struct tasklet_core {
   std::uint32_t wait_seq = 0;  // bumped whenever a wait ends, so stale remote wakes are ignored
   std::exception_ptr pending;  // raised at the next resume (kill, throw, delivered errors)
   eh_state eh;                 // saved while switched out
-  wait_spec wait;              // valid while blocked
+  wait_spec wait;              // valid while blocked; stale (never cleared) otherwise
   waiter own;                  // node for single waits
   timer_node timer;            // deadline of the current wait
 };
@@ -220,7 +220,6 @@ WEFT_HOT void end_wait_hot(scheduler_core* s, tasklet_impl* t, wake_reason why) 
   tasklet_core* c = core(t);
   c->reason = why;
   ++c->wait_seq;
-  c->wait = wait_spec{};
   if (c->timer.armed()) [[unlikely]] disarm_timer(reinterpret_cast<scheduler_impl*>(s), t);
   make_runnable(s, t);
 }
@@ -235,7 +234,6 @@ WEFT_HOT void wake_local(scheduler_core* s, tasklet_impl* t, wake_mode mode) {
     tasklet_core* c = core(t);
     c->reason = wake_reason::signaled;
     ++c->wait_seq;
-    c->wait = wait_spec{};
     if (c->timer.armed()) [[unlikely]] disarm_timer(reinterpret_cast<scheduler_impl*>(s), t);
     make_runnable_next(s, t);
     switch_hot(s, t);
@@ -257,17 +255,16 @@ WEFT_HOT bool on_shared_stack_hot(scheduler_core* s) noexcept {
 }
 
 // The current tasklet's own waiter node, reset for a new wait (own_waiter() in wait.hpp).
+// Only what a wait reads before its owner sets it: the links are written by the queue that
+// takes the node and cleared by whoever unlinks it, `slot`/`event` and `fd` by the wait that
+// uses them, and `sel` is never set on an own node (a select uses heap nodes).
 WEFT_HOT waiter& own_waiter_hot(scheduler_core* s) noexcept {
   tasklet_core* t = core(s->current_);
   waiter& w = t->own;
-  w.next = w.prev = nullptr;
   w.linked = false;
   w.result = 0;
   w.queue_tag = 0;
   w.seq = t->wait_seq;
-  w.slot = nullptr;
-  w.sel = nullptr;
-  w.index = 0;
   return w;
 }
 

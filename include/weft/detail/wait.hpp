@@ -124,10 +124,12 @@ class wait_queue {
   bool empty() const noexcept { return head_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
   waiter* front() const noexcept { return head_; }
+  // Branch-free link choice: a queue alternates between empty and one waiter most of the time.
   void push_back(waiter* w) noexcept {
     w->next = nullptr;
     w->prev = tail_;
-    if (tail_) tail_->next = w; else head_ = w;
+    waiter** link = tail_ ? &tail_->next : &head_;
+    *link = w;
     tail_ = w;
     w->linked = true;
     ++size_;
@@ -142,7 +144,14 @@ class wait_queue {
   }
   waiter* pop_front() noexcept {
     waiter* w = head_;
-    if (w) erase(w);
+    if (!w) return nullptr;
+    waiter* next = w->next;
+    head_ = next;
+    waiter** back = next ? &next->prev : &tail_;
+    *back = nullptr;
+    w->next = nullptr;  // prev is null already: w was the head
+    w->linked = false;
+    --size_;
     return w;
   }
 
