@@ -49,7 +49,14 @@ io_status wait_io(int fd, io_event ev, deadline until) {
 }
 
 namespace {
-thread_local unsigned io_calls_before_yield = io_yield_every;
+// The tasklet that made the thread's last I/O call, the wait sequence it had then, and how
+// many calls it has made in a row since it last waited.
+struct io_streak {
+  tasklet_impl* task = nullptr;
+  std::uint32_t wait_seq = 0;
+  unsigned calls = 0;
+};
+thread_local io_streak streak;
 }  // namespace
 
 void io_call_starting() {
@@ -57,8 +64,13 @@ void io_call_starting() {
   if (!s) return;
   tasklet_impl* cur = s->current();
   if (cur->atomic) return;
-  if (--io_calls_before_yield == 0) [[unlikely]] {
-    io_calls_before_yield = io_yield_every;
+  // Only a tasklet that keeps finding its descriptors ready yields: one that waited since
+  // its last call has let the scheduler run already, and making it yield as well would
+  // only reorder a busy server's run queue (and resume it later, from a cold cache).
+  if (streak.task != cur || streak.wait_seq != cur->wait_seq) {
+    streak = {cur, cur->wait_seq, 0};
+  } else if (++streak.calls == io_yield_every) [[unlikely]] {
+    streak.calls = 0;
     yield_after_operation(s);
   }
   // Not while unwinding (a destructor that sends): a second exception would terminate.

@@ -29,10 +29,12 @@ io_status wait_io(int fd, io_event ev, deadline until = forever);
 // not have to wait. A tasklet whose peer always has data ready never waits, so without this
 // it would never switch: it would hold the thread (timers, the reactor and the other
 // tasklets starve) and a kill or throw aimed at it would never be raised. So a pending
-// exception is raised here (before the call does anything, so nothing is lost), and every
-// io_yield_every calls of the thread it yields as weft::schedule does. Cheap: a
-// thread-local countdown and a flag test. Nothing happens off a scheduler thread or inside
-// a weft::atomic scope.
+// exception is raised here (before the call does anything, so nothing is lost), and a
+// tasklet that makes io_yield_every calls in a row without waiting once yields as
+// weft::schedule does (which also drains cross-thread posts, fires timers and polls the
+// reactor now and then). Cheap: a thread-local streak compared with the current tasklet
+// and its wait sequence. Nothing happens off a scheduler thread or inside a weft::atomic
+// scope.
 inline constexpr unsigned io_yield_every = 16;
 void io_call_starting();
 
