@@ -5,7 +5,9 @@
 #   threads.redis_get: 100 pthreads with plain hiredis. Both clients run pinned to CPU 0,
 #   Redis to CPU 1; rounds alternate between the two and the best round of each is kept.
 #   Beside: each client's CPU time per GET (…_cpu ns, which a loaded machine distorts least),
-#   and the memory, per side:
+#   how busy Redis was in the kept round (…_server_busy, %: near 100 means Redis set the
+#   pace, and the ops/s ratio then measures how cheaply each client lets Redis serve it,
+#   not the client's own speed), and the memory, per side:
 #   …_rss KiB            peak RSS of the process;
 #   …_rss_per_client KiB what one more client adds to the peak RSS: (peak with N clients −
 #                        peak with 1) ÷ (N − 1), so what a run pays once (code pages, the
@@ -54,7 +56,11 @@ field() { awk -v f="$1" '{ n = length($1) - length(f) } n > 0 && substr($1, n + 
 # median VALUES...
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
-declare -A best_ops best_rss best_cpu one_rss kstack ktask
+# redis_ticks: Redis's CPU time so far (user + system, in clock ticks).
+hz=$(getconf CLK_TCK)
+redis_ticks() { awk '{ print $14 + $15 }' "/proc/$redis_pid/stat" 2>/dev/null || echo 0; }
+
+declare -A best_ops best_rss best_cpu best_busy one_rss kstack ktask
 for side in tasklets threads; do
   out=$(timeout 60 taskset -c 0 "$bin/redis_get_$side" --port "$port" --clients 1 --seconds 1) ||
     { say "redis_get_$side with one client failed"; continue; }
@@ -62,8 +68,14 @@ for side in tasklets threads; do
 done
 for r in $(seq "$rounds"); do
   for side in tasklets threads; do
+    t0=$(date +%s.%N)
+    r0=$(redis_ticks)
     out=$(timeout $((seconds + 30)) taskset -c 0 "$bin/redis_get_$side" --port "$port" --clients "$clients" --seconds "$seconds") ||
       { say "round $r: redis_get_$side failed"; continue; }
+    # How busy Redis was over the whole run (the clients' warm-up and set-up included, so a
+    # little low): near 1.0 means the server, not the client, set the pace.
+    busy=$(awk -v a="$r0" -v b="$(redis_ticks)" -v t0="$t0" -v t1="$(date +%s.%N)" -v hz="$hz" \
+      'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }')
     ops=$(field .redis_get "$out")
     rss=$(field .redis_get_rss "$out")
     cpu=$(field .redis_get_cpu "$out")
@@ -71,10 +83,10 @@ for r in $(seq "$rounds"); do
     kb=$(field .redis_get_kernel_task_per_client "$out")
     kstack[$side]+=" $ks"
     ktask[$side]+=" $kb"
-    say "round $r: $side $ops ops/s, $cpu ns CPU/GET, peak RSS $rss KiB, kernel per client: stack $ks KiB, task_struct $kb KiB"
+    say "round $r: $side $ops ops/s, $cpu ns CPU/GET, Redis busy $busy %, peak RSS $rss KiB, kernel per client: stack $ks KiB, task_struct $kb KiB"
     awk -v v="$cpu" -v b="${best_cpu[$side]:-0}" 'BEGIN { exit !(b == 0 || v < b) }' && best_cpu[$side]=$cpu
     awk -v v="$ops" -v b="${best_ops[$side]:-0}" 'BEGIN { exit !(v > b) }' &&
-      { best_ops[$side]=$ops; best_rss[$side]=$rss; }
+      { best_ops[$side]=$ops; best_rss[$side]=$rss; best_busy[$side]=$busy; }
   done
 done
 for side in tasklets threads; do
@@ -83,6 +95,7 @@ for side in tasklets threads; do
   record "$p.redis_get" "${best_ops[$side]}" ops/s
   record "$p.redis_get_cpu" "${best_cpu[$side]}" ns
   record "$p.redis_get_rss" "${best_rss[$side]}" KiB
+  [ -n "$redis_pid" ] && record "$p.redis_get_server_busy" "${best_busy[$side]}" %
   if [ -n "${one_rss[$side]:-}" ] && [ "$clients" -gt 1 ]; then
     record "$p.redis_get_rss_per_client" \
       "$(awk -v a="${best_rss[$side]}" -v b="${one_rss[$side]}" -v n="$clients" 'BEGIN { printf "%.1f", (a - b) / (n - 1) }')" KiB

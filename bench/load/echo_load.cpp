@@ -6,6 +6,7 @@
 // `NAME_cpu <server CPU ns per round trip> ns`, summed over the server's threads: on a
 // noisy 2-core machine the throughput is often bound by wake-up latency, not by the
 // server's CPU, and this figure shows what each request costs the server regardless.
+// It always prints `NAME_load_busy <percent>`: its own CPU use over the measured seconds.
 //   --idle: opens N connections, sends nothing, holds them S seconds and exits; the caller
 // measures the server meanwhile. Prints nothing on stdout.
 #include <arpa/inet.h>
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
   bool measuring = warmup <= 0;
   double now = start, counted_from = start;
   double server_cpu_from = server_pid > 0 ? cpu_ns(server_pid) : -1;
+  double own_cpu_from = cpu_ns(getpid());
   std::vector<epoll_event> events(1024);
   while (now < end) {
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
@@ -173,9 +175,12 @@ int main(int argc, char** argv) {
       done = 0;
       counted_from = now;
       if (server_pid > 0) server_cpu_from = cpu_ns(server_pid);
+      own_cpu_from = cpu_ns(getpid());
     }
   }
   bench::print_figure(name, done / ((now - counted_from) / 1e9), "req/s");
+  // How busy this load was: near 1.0 means it, not the server, may have set the pace.
+  bench::print_figure(name + "_load_busy", 100 * (cpu_ns(getpid()) - own_cpu_from) / (now - counted_from), "%");
   if (server_pid > 0 && done > 0) {
     double server_cpu_to = cpu_ns(server_pid);
     if (server_cpu_from >= 0 && server_cpu_to >= 0)
