@@ -103,8 +103,7 @@ WEFT_HOT void scheduler_impl::switch_fast(scheduler_impl* s, tasklet_impl* next)
   if (s->on_switch_) [[unlikely]] notify_switch(s, prev, next);
   s->current_ = next;
   ++s->switches_;
-  prev->eh = *s->eh_globals_;
-  *s->eh_globals_ = next->eh;
+  swap_eh(prev->eh, s->eh_globals_, next->eh);
   if (next->kind == stack_kind::dense && !next->is_main && s->dense_occupant_ != next) [[unlikely]] {
     s->switch_via_switcher(prev);
     return;

@@ -57,6 +57,18 @@ struct eh_state {
   unsigned int uncaught = 0;
 };
 
+// At a switch from `out` to `in`: hands the thread's exception bookkeeping over. Invariant:
+// the running tasklet's own `eh` is empty, a switched-out one's holds what it had, so when
+// neither side has anything (almost every switch) nothing is written at all.
+WEFT_HOT void swap_eh(eh_state& out, eh_state* globals, eh_state& in) noexcept {
+  if ((globals->caught != nullptr) | (globals->uncaught != 0) | (in.caught != nullptr) |
+      (in.uncaught != 0)) [[unlikely]] {
+    out = *globals;
+    *globals = in;
+    in = eh_state{};
+  }
+}
+
 // The hot fields of a tasklet (tasklet_impl.hpp has the rest). Owner: the tasklet's
 // scheduler thread, except `refs` (tasklet_impl) which any thread may touch.
 struct tasklet_core {
@@ -78,7 +90,7 @@ struct tasklet_core {
   std::uint16_t atomic = 0;    // weft::atomic scopes entered and not left: a switch is an error
   std::uint32_t wait_seq = 0;  // bumped whenever a wait ends, so stale remote wakes are ignored
   std::exception_ptr pending;  // raised at the next resume (kill, throw, delivered errors)
-  eh_state eh;                 // saved while switched out
+  eh_state eh;                 // saved while switched out; empty while running (swap_eh)
   wait_spec wait;              // valid while blocked; stale (never cleared) otherwise
   waiter own;                  // node for single waits
   timer_node timer;            // deadline of the current wait
@@ -185,8 +197,7 @@ WEFT_HOT void switch_hot(scheduler_core* s, tasklet_impl* next) {
     tasklet_core* p = core(prev);
     s->current_ = next;
     ++s->switches_;
-    p->eh = *s->eh_globals_;
-    *s->eh_globals_ = n->eh;
+    swap_eh(p->eh, s->eh_globals_, n->eh);
     jump_result r = jump_to(n->ctx, prev);
     // Resumed: whoever ran before us hands itself over.
     auto* from = static_cast<tasklet_impl*>(r.data);
