@@ -144,8 +144,12 @@ TEST(CoreStack, StackHighWaterGrowsAfterDeepRecursion) {
       after = weft::current().stack_high_water();
     });
     weft::run();
-    EXPECT_GT(after, before + 90 * 1024) << "dense=" << (o.stack == weft::stack_kind::dense)
-                                         << " before=" << before << " after=" << after;
+    // Not `after > before + 90 KiB`: `before` may already count what an earlier tasklet left
+    // on the same pooled or shared stack (docs/tasklet.md), so only the absolute depth and
+    // the growth are certain.
+    EXPECT_GT(after, 90u * 1024) << "dense=" << (o.stack == weft::stack_kind::dense)
+                                 << " before=" << before << " after=" << after;
+    EXPECT_GT(after, before) << "dense=" << (o.stack == weft::stack_kind::dense);
     EXPECT_LE(after, size);
   }
 }
