@@ -73,7 +73,7 @@ for r in $(seq "$rounds"); do
     out=$(timeout $((seconds + 30)) taskset -c 0 "$bin/redis_get_$side" --port "$port" --clients "$clients" --seconds "$seconds") ||
       { say "round $r: redis_get_$side failed"; continue; }
     # How busy Redis was over the whole run (the clients' warm-up and set-up included, so a
-    # little low): near 1.0 means the server, not the client, set the pace.
+    # little low): near 100 % means the server, not the client, set the pace.
     busy=$(awk -v a="$r0" -v b="$(redis_ticks)" -v t0="$t0" -v t1="$(date +%s.%N)" -v hz="$hz" \
       'BEGIN { printf "%.1f", 100 * (b - a) / hz / (t1 - t0) }')
     ops=$(field .redis_get "$out")

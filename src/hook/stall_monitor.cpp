@@ -2,8 +2,9 @@
 // hooks, and reports a tasklet that holds its thread past the threshold.
 //
 // A watched thread shows progress: its scheduler's switch count (kept by the core at every
-// switch) and a count of the waits in interposed calls. The monitor samples their sum, and the scheduler's `sleeping_` flag (idle in the reactor), a
-// few times per threshold; a count unchanged while never idle for the threshold is a stall.
+// switch) and a count of the waits in interposed calls. The monitor samples their sum, and
+// the scheduler's `sleeping_` flag (idle in the reactor), a few times per threshold; a sum
+// unchanged while never idle for the threshold is a stall.
 // It then asks the stuck thread for its backtrace with SIGURG (chained to any handler the
 // program installed, and ignored by default, so a stray one is harmless): the handler
 // records where the thread is and the running tasklet's name, and the monitor reports once
@@ -11,8 +12,9 @@
 // interposed wait. (A schedule callback did this before; it took every switch off the core's
 // inline path and doubled its cost.)
 // Rejected: sampling which tasklet is current (two tasklets that switch all the time can be
-// seen the same at every sample). Rejected: a periodic signal to every thread (it would interrupt the
-// program's own system calls all the time, not only when something is already wrong).
+// seen the same at every sample). Rejected: a periodic signal to every thread (it would
+// interrupt the program's own system calls all the time, not only when something is
+// already wrong).
 //
 // Invariants: g_reg.mu guards the registry, the handler and the capture request; a watched
 // thread unregisters (under the mutex) before its scheduler is destroyed, so the monitor

@@ -531,44 +531,49 @@ TEST(CoreTasklet, RethrowInCatchAfterSwitchRethrowsOwnException) {
 TEST(CoreTasklet, ExceptionStateStaysWithItsTasklet) {
   // A switch hands the thread's exception bookkeeping over only when one side has some: a
   // tasklet unwinding (uncaught count 1) or inside a catch block switches to tasklets that
-  // have none, and must find its own state again when it resumes.
-  int unwinding_before = -1, unwinding_after = -1;
-  int other_uncaught = -1;
-  bool other_saw_exception = false;
-  std::string caught;
-  struct switches_while_unwinding {
-    int& before;
-    int& after;
-    ~switches_while_unwinding() {
-      before = std::uncaught_exceptions();
-      weft::schedule();
-      after = std::uncaught_exceptions();
-    }
-  };
-  weft::spawn([&] {
-    try {
-      switches_while_unwinding s{unwinding_before, unwinding_after};
-      throw std::runtime_error("unwinding");
-    } catch (const std::exception& e) {
-      weft::schedule();
-      caught = std::current_exception() ? e.what() : "lost";
-    }
-  });
-  weft::spawn([&] {
-    for (int i = 0; i < 3; ++i) {
-      other_uncaught = std::max(other_uncaught, std::uncaught_exceptions());
-      if (std::current_exception()) other_saw_exception = true;
-      weft::schedule();
-    }
-  });
-  weft::run();
-  EXPECT_EQ(unwinding_before, 1);
-  EXPECT_EQ(unwinding_after, 1);
-  EXPECT_EQ(caught, "unwinding");
-  EXPECT_EQ(other_uncaught, 0);
-  EXPECT_FALSE(other_saw_exception);
-  EXPECT_EQ(std::uncaught_exceptions(), 0);
-  EXPECT_EQ(std::current_exception(), nullptr);
+  // have none, and must find its own state again when it resumes. Dense tasklets take the
+  // stack switcher's path, which hands it over too.
+  const weft::spawn_options guarded{}, dense{.stack = weft::stack_kind::dense};
+  for (const weft::spawn_options& o : {guarded, dense}) {
+    SCOPED_TRACE(o.stack == weft::stack_kind::dense ? "dense" : "guarded");
+    int unwinding_before = -1, unwinding_after = -1;
+    int other_uncaught = -1;
+    bool other_saw_exception = false;
+    std::string caught;
+    struct switches_while_unwinding {
+      int& before;
+      int& after;
+      ~switches_while_unwinding() {
+        before = std::uncaught_exceptions();
+        weft::schedule();
+        after = std::uncaught_exceptions();
+      }
+    };
+    weft::spawn(o, [&] {
+      try {
+        switches_while_unwinding s{unwinding_before, unwinding_after};
+        throw std::runtime_error("unwinding");
+      } catch (const std::exception& e) {
+        weft::schedule();
+        caught = std::current_exception() ? e.what() : "lost";
+      }
+    });
+    weft::spawn(o, [&] {
+      for (int i = 0; i < 3; ++i) {
+        other_uncaught = std::max(other_uncaught, std::uncaught_exceptions());
+        if (std::current_exception()) other_saw_exception = true;
+        weft::schedule();
+      }
+    });
+    weft::run();
+    EXPECT_EQ(unwinding_before, 1);
+    EXPECT_EQ(unwinding_after, 1);
+    EXPECT_EQ(caught, "unwinding");
+    EXPECT_EQ(other_uncaught, 0);
+    EXPECT_FALSE(other_saw_exception);
+    EXPECT_EQ(std::uncaught_exceptions(), 0);
+    EXPECT_EQ(std::current_exception(), nullptr);
+  }
 }
 
 TEST(CoreTasklet, CurrentExceptionInCatchAfterSwitch) {
