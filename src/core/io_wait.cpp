@@ -33,7 +33,7 @@ io_status wait_io(int fd, io_event ev, deadline until) {
   scheduler_impl& s = this_scheduler();
   reactor& r = s.io();
   if (r.take_ready(fd, ev)) return io_status::ready;
-  if (until <= std::chrono::steady_clock::now()) return io_status::timed_out;
+  if (until != forever && until <= std::chrono::steady_clock::now()) return io_status::timed_out;
   waiter& w = own_waiter();
   w.fd = fd;
   w.event = ev;
@@ -92,11 +92,6 @@ void io_watch(int fd, io_event ev, waiter* w) {
 
 void io_unwatch(int fd, io_event ev, waiter* w) noexcept {
   if (scheduler_impl* s = tls_scheduler; s && s->io_if_any()) s->io_if_any()->unwatch(fd, ev, w);
-}
-
-bool io_hangup_seen(int fd) noexcept {
-  scheduler_impl* s = tls_scheduler;
-  return s && s->io_if_any() && s->io_if_any()->hangup_seen(fd);
 }
 
 void io_closing(int fd) noexcept {

@@ -116,14 +116,14 @@ auto retry_blocking(blocking_wait& w, Op&& op) -> decltype(op()) {
 // stream whose previous read came back short (fd_state::read_drained) and whose reads after
 // a short one have been finding nothing yet (fd_state::read_lags: a request/response
 // protocol, whose reply is not there right after the request went), it waits for readiness
-// first instead of paying the read that would say EAGAIN. Not once the reactor saw the peer
-// hang up: that edge may already have been taken.
+// first instead of paying the read that would say EAGAIN (once the reactor saw the peer hang
+// up, that wait ends at once: wait_io).
 template <class Want, class Op>
 ssize_t retry_read(blocking_wait& w, Want&& want, Op&& op) {
   w.switch_point();
   fd_state& st = w.st;
   if (st.read_drained.load(std::memory_order_relaxed)) {
-    if (w.s && st.read_lags.load(std::memory_order_relaxed) && !weft::detail::io_hangup_seen(w.fd)) {
+    if (w.s && st.read_lags.load(std::memory_order_relaxed)) {
       if (!w.wait_first()) return -1;
     } else {
       // Learn: does the read right after a short one find the queue empty on this stream?

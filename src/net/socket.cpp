@@ -260,7 +260,7 @@ void socket::connect(const address& a) {
 // ---- data -------------------------------------------------------------------------------
 
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
-  if (drained_ && timeout_ != 0 && fd_ >= 0 && !weft::detail::io_hangup_seen(fd_)) {
+  if (drained_ && timeout_ != 0 && fd_ >= 0) {
     drained_ = false;
     if (!detail::await_fd(*this, fd_, io_event::readable, detail::deadline_after(timeout()), ec)) return 0;
   }

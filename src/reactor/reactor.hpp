@@ -17,6 +17,7 @@
 //
 // The calls the core uses:
 //   take_ready(fd, ev)               consume a ready bit: true means retry the syscall
+//                                    (readable stays true once the peer hung up)
 //   watch(fd, ev, w)                 w's tasklet waits for ev on fd (it then blocks); false
 //                                    if the fd cannot be watched and is always ready (a
 //                                    regular file): w is not queued
@@ -26,7 +27,6 @@
 //   closing(fd, on_ready, ctx)       complete every wait on fd with io_status::closed and
 //                                    disarm it: call before close(2)
 //   notify()                         any thread: make a running or future poll return now
-//   hangup_seen(fd)                  the peer hung up or the fd failed (sticky until closing)
 //   waiting()                        number of queued waits (the deadlock check reads it)
 //
 // Invariants: one reactor per scheduler, made on the scheduler's thread; every call except
@@ -59,10 +59,12 @@ class reactor {
 
   // Returns true if the fd is already known ready for ev (an edge arrived while nobody
   // waited): the caller should retry its syscall instead of blocking. The readiness is
-  // consumed.
+  // consumed, except a hang-up's: once the peer hung up a read never blocks again, and no
+  // further edge would come to end a wait.
   bool take_ready(int fd, io_event ev) noexcept {
     if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return false;
     fd_entry& e = fds_[static_cast<std::size_t>(fd)];
+    if (ev == io_event::readable && e.hangup) return true;
     bool& bit = ev == io_event::readable ? e.read_ready : e.write_ready;
     if (!bit) return false;
     bit = false;
@@ -73,9 +75,6 @@ class reactor {
   int poll(int timeout_ms, ready_fn on_ready, void* ctx);
   void closing(int fd, ready_fn on_ready, void* ctx) noexcept;
   void notify() noexcept { backend_->wake(); }
-  bool hangup_seen(int fd) const noexcept {
-    return fd >= 0 && static_cast<std::size_t>(fd) < fds_.size() && fds_[static_cast<std::size_t>(fd)].hangup;
-  }
   std::size_t waiting() const noexcept { return waiting_; }
   // "epoll" or "uring".
   const char* backend_name() const noexcept { return backend_->name(); }

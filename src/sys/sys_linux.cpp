@@ -21,7 +21,7 @@ auto retry(std::error_code& ec, Call call) noexcept {
   for (;;) {
     auto r = call();
     if (r >= 0) {
-      ec.clear();
+      if (ec.value() != 0) ec.clear();  // clear() calls the out-of-line system_category()
       return r;
     }
     if (errno != EINTR) {
@@ -38,8 +38,7 @@ constexpr int fd_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 std::error_code last_error() noexcept { return errno_code(errno); }
 
 bool would_block(const std::error_code& ec) noexcept {
-  return ec.category() == std::system_category() &&
-         (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK);
+  return (ec.value() == EAGAIN || ec.value() == EWOULDBLOCK) && ec.category() == std::system_category();
 }
 
 void close(int fd) noexcept { real::close(fd); }

@@ -19,7 +19,9 @@ enum class io_status : std::uint8_t {
 // Suspends the calling tasklet until `fd` is ready for `ev`, `until` passes, or another
 // tasklet of this thread calls io_closing(fd). Interest is registered with the thread's
 // reactor only while someone waits (edge cases: one reader and one writer may wait on the
-// same fd at once; two readers of one fd are served in FIFO order).
+// same fd at once; two readers of one fd are served in FIFO order). Once the reactor has
+// seen the peer hang up (or an error) on fd, a wait for readable returns at once: a read
+// would not block, and no further edge would come to end the wait.
 // If the tasklet is killed meanwhile, the registration is dropped and tasklet_exit (or the
 // thrown exception) propagates from this call. Called from a thread's main tasklet it works
 // too (the thread sleeps in epoll_wait running other tasklets meanwhile).
@@ -44,10 +46,6 @@ struct waiter;
 bool io_ready_now(int fd, io_event ev) noexcept;
 void io_watch(int fd, io_event ev, waiter* w);
 void io_unwatch(int fd, io_event ev, waiter* w) noexcept;
-
-// True once the reactor has seen the peer hang up (or an error) on fd: a read will not
-// block any more, and no further readiness edge will come.
-bool io_hangup_seen(int fd) noexcept;
 
 // Call before closing `fd`: every tasklet of this thread waiting on it resumes with
 // io_status::closed, and the reactor forgets the fd.
