@@ -3,8 +3,12 @@
 
 #include <poll.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <utility>
 
 #include "core/scheduler_impl.hpp"
 #include "sys/real.hpp"
@@ -20,7 +24,7 @@ bool cancel_io(void* owner, waiter* w) noexcept {
   return true;
 }
 
-void on_closed(void* ctx, waiter* w, io_status status) {
+void wake_io_waiter(void* ctx, waiter* w, io_status status) {
   auto* s = static_cast<scheduler_impl*>(ctx);
   if (!claim(w)) return;
   w->result = static_cast<std::uint8_t>(status);
@@ -46,6 +50,65 @@ io_status wait_io(int fd, io_event ev, deadline until) {
       wake_reason::timed_out)
     return io_status::timed_out;
   return static_cast<io_status>(w.result);
+}
+
+namespace {
+// A receive in the kernel cannot be withdrawn like a queued waiter: a kill or a timeout only
+// ends its owner's sleep (false: nothing is raised from block()), and the owner then ends
+// the receive itself (reactor::finish_op) before its buffer may go.
+bool stop_sleeping_on_op(void* owner, waiter*) noexcept {
+  static_cast<io_op*>(owner)->w = nullptr;
+  return false;
+}
+}  // namespace
+
+bool recv_by_kernel(int fd, void* buf, std::size_t len, int flags, deadline until, io_status& status,
+                    long& result) {
+  scheduler_impl& s = this_scheduler();
+  tasklet_impl* cur = s.current();
+  if (cur->pending || cur->atomic || cur->block_trap || on_shared_stack_hot(&s)) return false;
+  reactor& r = s.io();
+  io_op op;
+  op.fd = fd;
+  op.len = len;
+  op.flags = flags;
+  if (!r.start_recv(&op)) return false;
+  static constexpr wait_kind recv_kind{&stop_sleeping_on_op, "fd readable (receiving)", 0};
+  bool expired = false;
+  while (!op.done) {
+    waiter& w = own_waiter();
+    w.fd = fd;
+    w.event = io_event::readable;
+    op.w = &w;
+    {
+      lock_guard g(s.local_lock());
+      block(g, recv_kind, &op, until, fd);
+    }
+    if (op.done) break;
+    op.w = nullptr;
+    if (!cur->pending) {
+      expired = until != forever && std::chrono::steady_clock::now() >= until;
+      if (!expired) continue;  // woken for no reason of its own: the receive still runs
+    }
+    // Killed or timed out: the kernel gives the buffer back now (the kill is not delayed
+    // until the thread next goes idle). The receive may have completed meanwhile.
+    std::exception_ptr held = std::exchange(cur->pending, nullptr);
+    r.finish_op(&op, &wake_io_waiter, &s);
+    cur->pending = std::move(held);
+  }
+  status = io_status::ready;
+  result = op.result;
+  if (op.has_buffer) {
+    if (op.result > 0) std::memcpy(buf, op.data, static_cast<std::size_t>(op.result));
+    r.release_buffer(&op);
+  }
+  // Data that arrived is returned even to a killed tasklet; the kill is raised at its next
+  // switch point, so nothing received is lost.
+  if (op.result > 0) return true;
+  if (cur->pending) raise_pending_of(cur);
+  if (op.closed) status = io_status::closed;
+  else if (expired && op.result == -ECANCELED) status = io_status::timed_out;
+  return true;
 }
 
 namespace {
@@ -97,7 +160,7 @@ void io_unwatch(int fd, io_event ev, waiter* w) noexcept {
 void io_closing(int fd) noexcept {
   scheduler_impl* s = tls_scheduler;
   if (!s || !s->io_if_any()) return;
-  s->io_if_any()->closing(fd, &on_closed, s);
+  s->io_if_any()->closing(fd, &wake_io_waiter, s);
 }
 
 }  // namespace weft::detail

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <optional>
+#include <span>
 #include <system_error>
 
 #include "weft/detail/io_wait.hpp"
@@ -69,6 +72,33 @@ inline bool await_fd(const socket& s, int fd, io_event ev, deadline until, std::
     return false;
   }
   return true;
+}
+
+// Has the kernel receive into `buf` where the reactor can (weft::detail::recv_by_kernel).
+// nullopt: it cannot, or the kernel said EAGAIN; wait for readiness and call recv(2) then.
+// Otherwise the bytes received, or 0 with `ec` set: timed_out, operation_canceled (closed
+// meanwhile, as await_fd), or the receive's own error.
+inline std::optional<std::size_t> recv_by_kernel(const socket& s, int fd, std::span<std::byte> buf, int flags,
+                                                 deadline until, std::error_code& ec) {
+  using weft::detail::io_status;
+  io_status st = io_status::ready;
+  long got = 0;
+  if (!weft::detail::recv_by_kernel(fd, buf.data(), buf.size(), flags, until, st, got)) return std::nullopt;
+  if (st == io_status::timed_out) {
+    ec = std::make_error_code(std::errc::timed_out);
+    return 0;
+  }
+  if (st == io_status::closed || s.native_handle() != fd) {
+    ec = std::make_error_code(std::errc::operation_canceled);
+    return 0;
+  }
+  if (got == -EAGAIN || got == -ENOBUFS) return std::nullopt;
+  if (got < 0) {
+    ec = std::error_code(static_cast<int>(-got), std::system_category());
+    return 0;
+  }
+  if (ec) ec.clear();
+  return static_cast<std::size_t>(got);
 }
 
 // Runs `attempt(fd, ec)`, one non-blocking call, until it is over. It returns nullopt when

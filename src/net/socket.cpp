@@ -259,15 +259,40 @@ void socket::connect(const address& a) {
 
 // ---- data -------------------------------------------------------------------------------
 
+// The one call with its own loop: where the reactor can (io_uring), a receive that would
+// block is handed to the kernel, which copies the data in when it comes, so a wait costs
+// neither a readiness report nor a second recv(2).
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_code& ec) {
-  if (drained_ && timeout_ != 0 && fd_ >= 0) {
-    drained_ = false;
-    if (!detail::await_fd(*this, fd_, io_event::readable, detail::deadline_after(timeout()), ec)) return 0;
+  const int fd = fd_;
+  if (fd < 0) {
+    ec = code(std::errc::bad_file_descriptor);
+    return 0;
   }
-  std::size_t n = retry_call(*this, io_event::readable, ec, [&](int fd, std::error_code& e) {
-    return sys::recv(fd, buf.data(), buf.size(), flags, e);
-  });
-  if (!ec && n > 0 && n < buf.size() && !(flags & MSG_PEEK)) {
+  wait_budget budget(timeout());
+  weft::detail::io_call_starting();
+  bool call_first = !drained_ || budget.nonblocking();
+  drained_ = false;
+  std::size_t n = 0;
+  std::size_t asked = buf.size();  // a short read below this means the queue is empty
+  for (;;) {
+    if (call_first) {
+      ssize_t got = sys::recv(fd, buf.data(), buf.size(), flags, ec);
+      if (got >= 0) {
+        n = static_cast<std::size_t>(got);
+        break;
+      }
+      if (!sys::would_block(ec) || budget.nonblocking()) return 0;
+    }
+    call_first = true;
+    if (auto got = detail::recv_by_kernel(*this, fd, buf, flags, budget.until(), ec)) {
+      if (ec) return 0;
+      n = *got;
+      asked = std::min(asked, weft::detail::kernel_recv_max);
+      break;
+    }
+    if (!detail::await_fd(*this, fd, io_event::readable, budget.until(), ec)) return 0;
+  }
+  if (n > 0 && n < asked && !(flags & MSG_PEEK)) {
     if (stream_ < 0) {
       int type = 0;
       socklen_t len = sizeof type;

@@ -15,11 +15,19 @@
 //                       number of reports.
 //   wake()              any thread, also a signal handler: make a running or the next
 //                       wait() return now.
+// A backend that can receive by itself (io_uring) also implements, with can_recv() true:
+//   start_recv(op)      queue a receive of up to op->len bytes; it is submitted by the next
+//                       wait() and reported by r.op_done(op, result), with the data in a
+//                       buffer of the backend's. False if it cannot take one more now.
+//   cancel_op(op, now)  ask the kernel to end op early (it still reports op_done, perhaps
+//                       with data); `now` submits at once instead of at the next wait().
+//   release_buffer(op)  the owner has copied op's data out: the buffer may be reused.
 // The reactor drops reports whose tag is stale (the fd was closed and its number reused), and
 // r.report() returns false for them, so a backend that re-arms (io_uring's multishot) never
 // re-arms a closed fd.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +35,7 @@
 namespace weft::detail {
 
 class reactor;
+struct waiter;
 
 // What a report says about an fd; several bits may come at once.
 namespace poll_bits {
@@ -35,6 +44,26 @@ inline constexpr std::uint32_t out = 2;     // writable
 inline constexpr std::uint32_t rdhup = 4;   // the peer finished sending: readers wake
 inline constexpr std::uint32_t error = 8;   // hang-up or error: everyone wakes
 }  // namespace poll_bits
+
+// A receive the backend performs itself: the kernel receives when the data arrives, which
+// saves the readiness report and the recv(2) that would follow it. The data lands in a
+// buffer of the backend's (io_uring's provided buffers), never in the caller's while the
+// caller sleeps: a buffer that several tasklets share, each using it only while it runs, is
+// as safe as with a readiness wait. The owner copies the data out when it runs again and
+// gives the buffer back (reactor::release_buffer).
+struct io_op {
+  int fd = -1;
+  std::size_t len = 0;          // at most this many bytes (the backend may take fewer)
+  int flags = 0;
+  int result = 0;               // bytes, 0 at end of stream, or -errno; valid once done
+  bool done = false;
+  bool cancelling = false;      // a cancel was asked for
+  bool closed = false;          // the fd was closed while op ran (reactor::closing)
+  bool has_buffer = false;      // `data` holds `result` bytes until released
+  std::uint16_t buffer_id = 0;
+  const std::byte* data = nullptr;
+  waiter* w = nullptr;          // the owner's waiter while it sleeps on op, else null
+};
 
 // Tags are 31 bits, so a backend can pack fd and tag into one 64-bit word with a bit to spare.
 inline constexpr std::uint32_t tag_mask = 0x7fffffff;
@@ -47,6 +76,10 @@ class poller {
   virtual void disarm(int fd, std::uint32_t tag) noexcept = 0;
   virtual int wait(int timeout_ms, reactor& r) = 0;
   virtual void wake() noexcept = 0;
+  virtual bool can_recv() const noexcept { return false; }
+  virtual bool start_recv(io_op* op) { return (void)op, false; }
+  virtual void cancel_op(io_op* op, bool now) noexcept { (void)op, (void)now; }
+  virtual void release_buffer(io_op* op) noexcept { (void)op; }
 };
 
 // Throw std::system_error if the kernel object cannot be made.

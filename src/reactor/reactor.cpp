@@ -3,6 +3,7 @@
 #include "reactor/reactor.hpp"
 
 #include <cstdlib>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -42,6 +43,8 @@ reactor::~reactor() {
 }
 
 const char* reactor_backend_name() noexcept { return tls_reactor ? tls_reactor->backend_name() : nullptr; }
+
+std::uint64_t reactor_recvs_started() noexcept { return tls_reactor ? tls_reactor->recvs_started() : 0; }
 
 reactor::fd_entry& reactor::entry(int fd) {
   if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 64);
@@ -105,6 +108,49 @@ void reactor::report_ended(int fd, std::uint32_t tag, bool always_ready) {
   wake_all(e.writers, io_status::ready);
 }
 
+bool reactor::start_recv(io_op* op) {
+  if (!backend_->can_recv() || op->fd < 0) return false;
+  auto i = static_cast<std::size_t>(op->fd);
+  if (i >= ops_.size()) ops_.resize(i + 64, nullptr);
+  if (ops_[i] || !backend_->start_recv(op)) return false;
+  ops_[i] = op;
+  ++waiting_;
+  ++recvs_started_;
+  // The op reads whatever is there when it runs: a readiness edge seen before is used up.
+  if (i < fds_.size()) fds_[i].read_ready = false;
+  return true;
+}
+
+void reactor::finish_op(io_op* op, ready_fn on_ready, void* ctx) {
+  if (!op->cancelling) {
+    op->cancelling = true;
+    backend_->cancel_op(op, true);
+  }
+  on_ready_ = on_ready;
+  ready_ctx_ = ctx;
+  // A cancel of a receive the kernel holds completes it in the same system call; the loop
+  // is for reports that come first.
+  while (!op->done) backend_->wait(-1, *this);
+}
+
+void reactor::finish_op_quietly(io_op* op, ready_fn on_ready, void* ctx) noexcept {
+  try {
+    finish_op(op, on_ready, ctx);
+  } catch (...) {
+    // The ring failed: the op ends with the ring, and its owner wakes when it is reported.
+  }
+}
+
+void reactor::op_done(io_op* op, int result) {
+  auto i = static_cast<std::size_t>(op->fd);
+  if (i < ops_.size() && ops_[i] == op) ops_[i] = nullptr;
+  --waiting_;
+  op->result = result;
+  op->done = true;
+  if (waiter* w = std::exchange(op->w, nullptr))
+    on_ready_(ready_ctx_, w, op->closed ? io_status::closed : io_status::ready);
+}
+
 int reactor::poll(int timeout_ms, ready_fn on_ready, void* ctx) {
   on_ready_ = on_ready;
   ready_ctx_ = ctx;
@@ -112,7 +158,16 @@ int reactor::poll(int timeout_ms, ready_fn on_ready, void* ctx) {
 }
 
 void reactor::closing(int fd, ready_fn on_ready, void* ctx) noexcept {
-  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+  if (fd < 0) return;
+  if (static_cast<std::size_t>(fd) < ops_.size()) {
+    if (io_op* op = ops_[static_cast<std::size_t>(fd)]) {
+      // The op holds the file: it must end before close(2), or the peer would not see the
+      // close. Its owner wakes now with io_status::closed, in order with the other waiters.
+      op->closed = true;
+      finish_op_quietly(op, on_ready, ctx);
+    }
+  }
+  if (static_cast<std::size_t>(fd) >= fds_.size()) return;
   fd_entry& e = fds_[static_cast<std::size_t>(fd)];
   if (e.armed) backend_->disarm(fd, e.tag);
   e.armed = false;

@@ -26,6 +26,10 @@
 //                                    hand every completed wait to on_ready
 //   closing(fd, on_ready, ctx)       complete every wait on fd with io_status::closed and
 //                                    disarm it: call before close(2)
+//   start_recv(op)                   the backend receives into op->buf itself (io_uring);
+//                                    false if it cannot, or fd has an op running already
+//   finish_op(op, on_ready, ctx)     end op now (a kill, a timeout): cancel it and wait
+//                                    for its report; it may still bring data
 //   notify()                         any thread: make a running or future poll return now
 //   waiting()                        number of queued waits (the deadlock check reads it)
 //
@@ -74,10 +78,21 @@ class reactor {
   void unwatch(int fd, io_event ev, waiter* w) noexcept;
   int poll(int timeout_ms, ready_fn on_ready, void* ctx);
   void closing(int fd, ready_fn on_ready, void* ctx) noexcept;
+  [[nodiscard]] bool start_recv(io_op* op);
+  // Ends op now, whatever it was doing: cancels it and waits for the kernel to report it
+  // (reports for other fds meanwhile go to on_ready). After it, op->done is true.
+  void finish_op(io_op* op, ready_fn on_ready, void* ctx);
+  // op's data has been copied out (op->has_buffer): its buffer goes back to the backend.
+  void release_buffer(io_op* op) noexcept {
+    if (op->has_buffer) backend_->release_buffer(op);
+    op->has_buffer = false;
+  }
   void notify() noexcept { backend_->wake(); }
   std::size_t waiting() const noexcept { return waiting_; }
   // "epoll" or "uring".
   const char* backend_name() const noexcept { return backend_->name(); }
+  // How many receives start_recv() has handed to the backend.
+  std::uint64_t recvs_started() const noexcept { return recvs_started_; }
 
   // The backend side, called from poller::wait() only.
   // fd, armed under `tag`, reported `bits` (poll_bits). Returns false if the report is stale
@@ -87,6 +102,8 @@ class reactor {
   // reactor's back, or cannot be polled). Every waiter wakes to retry its syscall; the next
   // wait arms the fd again, or, if `always_ready`, never waits for it until closing().
   void report_ended(int fd, std::uint32_t tag, bool always_ready);
+  // An op from start_recv() finished with `result` (bytes or -errno).
+  void op_done(io_op* op, int result);
 
  private:
   // One cache line each: every wake-up and every wait touches the whole entry, and with
@@ -104,11 +121,16 @@ class reactor {
   };
   static_assert(sizeof(fd_entry) == 64, "an fd entry fills one cache line");
   fd_entry& entry(int fd);
+  void finish_op_quietly(io_op* op, ready_fn on_ready, void* ctx) noexcept;
   void wake_all(wait_queue& q, io_status status);
 
   std::unique_ptr<poller> backend_;
   std::vector<fd_entry> fds_;
+  // The op running on each fd, if any (at most one: a second reader of the fd waits for
+  // readiness instead). Beside the table, not in it: an entry is a full cache line.
+  std::vector<io_op*> ops_;
   std::size_t waiting_ = 0;
+  std::uint64_t recvs_started_ = 0;
   // Set for the duration of poll(): where report() hands completed waits.
   ready_fn on_ready_ = nullptr;
   void* ready_ctx_ = nullptr;
@@ -117,5 +139,7 @@ class reactor {
 // The backend of the calling thread's reactor ("epoll" or "uring"), or null if the thread
 // has not waited for I/O yet (its reactor is made on the first wait).
 const char* reactor_backend_name() noexcept;
+// How many receives the calling thread's reactor has handed to the kernel (0 if none yet).
+std::uint64_t reactor_recvs_started() noexcept;
 
 }  // namespace weft::detail

@@ -33,13 +33,16 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <system_error>
+#include <vector>
 
 #include "reactor/reactor.hpp"
 #include "sys/real.hpp"
@@ -51,6 +54,8 @@ namespace {
 // user_data of the two kinds of SQE that are not fd polls; fd polls are below 2^63.
 constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 constexpr std::uint64_t cancel_tag = ~std::uint64_t{0} - 1;  // only a failed cancel posts one
+// An op's user_data is its address with the top bit set (user-space addresses never have it).
+constexpr std::uint64_t op_bit = std::uint64_t{1} << 63;
 constexpr unsigned sq_entries = 256;
 constexpr unsigned cq_entries = 16384;
 constexpr unsigned poll_mask = POLLIN | POLLOUT | POLLRDHUP;
@@ -68,6 +73,8 @@ std::uint32_t bits_of(int mask) {
   return bits;
 }
 
+std::uint64_t user_data(const io_op* op) { return reinterpret_cast<std::uintptr_t>(op) | op_bit; }
+
 std::string error_text(const char* what, int err) { return std::string(what) + ": " + std::strerror(err); }
 
 class uring_poller final : public poller {
@@ -83,12 +90,14 @@ class uring_poller final : public poller {
         0,
     };
     int rc = -EINVAL;
+    bool newest = true;
     for (unsigned flags : flag_sets) {
       io_uring_params p{};
       p.flags = flags | IORING_SETUP_CQSIZE;
       p.cq_entries = cq_entries;
       rc = io_uring_queue_init_params(sq_entries, &ring_, &p);
       if (rc != -EINVAL) break;
+      newest = false;
     }
     if (rc < 0) return error_text("io_uring_queue_init", -rc);
     ring_ok_ = true;
@@ -100,6 +109,8 @@ class uring_poller final : public poller {
     bool ops = io_uring_opcode_supported(probe, IORING_OP_POLL_ADD) &&
                io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL) &&
                io_uring_opcode_supported(probe, IORING_OP_READ);
+    // Receives need IORING_RECVSEND_POLL_FIRST (5.19): on the newest set-up only.
+    recv_ok_ = newest && io_uring_opcode_supported(probe, IORING_OP_RECV);
     io_uring_free_probe(probe);
     if (!ops) return "the kernel lacks IORING_OP_POLL_ADD, ASYNC_CANCEL or READ";
     // Blocking on purpose: the ring reads it, and io_uring answers -EAGAIN for an O_NONBLOCK
@@ -113,7 +124,10 @@ class uring_poller final : public poller {
   ~uring_poller() override {
     if (wake_armed_) take_back_wake_read();
     if (!wake_armed_) delete wake_buf_;
+    // The ring goes first: once it is gone, the kernel holds no receive that could write
+    // into a buffer.
     if (ring_ok_) io_uring_queue_exit(&ring_);
+    unmap_buffers();
     if (wakefd_ >= 0) sys::real::close(wakefd_);
     if (probe_ >= 0) sys::real::close(probe_);
   }
@@ -133,6 +147,40 @@ class uring_poller final : public poller {
     io_uring_sqe_set_data64(sqe, cancel_tag);
     io_uring_submit_and_get_events(&ring_);
   }
+
+  bool can_recv() const noexcept override { return recv_ok_; }
+
+  bool start_recv(io_op* op) override {
+    if (!buffers_ready_ && !set_up_buffers()) return false;
+    // Every receive in flight has a buffer waiting for it in the ring, so none ever fails
+    // with -ENOBUFS, however many complete at once.
+    if (recvs_in_flight_ >= buffer_ring_entries) return false;
+    while (buffers_in_ring_ <= recvs_in_flight_) {
+      if (!offer_a_buffer()) return false;
+    }
+    io_uring_sqe* sqe = next_sqe();
+    if (!sqe) return false;
+    io_uring_prep_recv(sqe, op->fd, nullptr, std::min(op->len, kernel_recv_max), op->flags);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffer_group;
+    // A receive starts after a short read or an EAGAIN: the queue is most likely empty, so
+    // the kernel should wait for data before trying (it tries at once if data is there).
+    sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+    io_uring_sqe_set_data64(sqe, user_data(op));
+    ++recvs_in_flight_;
+    return true;
+  }
+
+  void cancel_op(io_op* op, bool now) noexcept override {
+    io_uring_sqe* sqe = next_sqe();
+    if (!sqe) return;
+    io_uring_prep_cancel64(sqe, user_data(op), 0);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, cancel_tag);
+    if (now) io_uring_submit_and_get_events(&ring_);
+  }
+
+  void release_buffer(io_op* op) noexcept override { free_buffers_.push_back(op->buffer_id); }
 
   int wait(int timeout_ms, reactor& r) override {
     if (!wake_armed_) queue_wake_read();
@@ -211,7 +259,19 @@ class uring_poller final : public poller {
       wake_armed_ = false;
       return;
     }
-    if (ud == cancel_tag) return;  // its poll had ended already (-ENOENT)
+    if (ud == cancel_tag) return;  // its poll or op had ended already (-ENOENT)
+    if (ud & op_bit) {
+      auto* op = reinterpret_cast<io_op*>(static_cast<std::uintptr_t>(ud & ~op_bit));
+      --recvs_in_flight_;
+      if (c.flags & IORING_CQE_F_BUFFER) {
+        --buffers_in_ring_;
+        op->buffer_id = static_cast<std::uint16_t>(c.flags >> IORING_CQE_BUFFER_SHIFT);
+        op->data = buffer_address(op->buffer_id);
+        op->has_buffer = true;
+      }
+      r.op_done(op, c.res);
+      return;
+    }
     int fd = static_cast<int>(static_cast<std::uint32_t>(ud));
     auto tag = static_cast<std::uint32_t>(ud >> 32);
     if (c.res < 0) {
@@ -225,6 +285,69 @@ class uring_poller final : public poller {
       if (cannot_poll(fd)) r.report_ended(fd, tag, true);
       else queue_poll(fd, tag);
     }
+  }
+
+  // The receive buffers (io_uring "provided buffers", one group): a ring the kernel takes
+  // buffers from as receives complete, and the buffers themselves, mapped in slabs on first
+  // need. A buffer the owner released goes to a LIFO free list and back into the ring only
+  // when a new receive needs one, so a thread with few connections keeps reusing the same
+  // warm pages, and memory grows with the receives in flight, not with time.
+  bool set_up_buffers() {
+    const std::size_t ring_bytes = buffer_ring_entries * sizeof(io_uring_buf);
+    void* mem = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return recv_ok_ = false;
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uintptr_t>(mem);
+    reg.ring_entries = buffer_ring_entries;
+    reg.bgid = buffer_group;
+    if (io_uring_register_buf_ring(&ring_, &reg, 0) != 0) {
+      ::munmap(mem, ring_bytes);
+      return recv_ok_ = false;
+    }
+    buffer_ring_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_ring_init(buffer_ring_);
+    buffers_ready_ = true;
+    return true;
+  }
+
+  // Puts one free buffer (a new one if none is free) at the ring's tail.
+  bool offer_a_buffer() noexcept {
+    if (free_buffers_.empty() && !map_a_slab()) return false;
+    std::uint16_t id = free_buffers_.back();
+    free_buffers_.pop_back();
+    io_uring_buf_ring_add(buffer_ring_, buffer_address(id), kernel_recv_max, id,
+                          io_uring_buf_ring_mask(buffer_ring_entries), 0);
+    io_uring_buf_ring_advance(buffer_ring_, 1);
+    ++buffers_in_ring_;
+    return true;
+  }
+
+  bool map_a_slab() noexcept {
+    if (slabs_.size() * buffers_per_slab >= buffer_ring_entries) return false;
+    void* mem = ::mmap(nullptr, buffers_per_slab * kernel_recv_max, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) return false;
+    try {
+      slabs_.push_back(static_cast<std::byte*>(mem));
+      free_buffers_.reserve(slabs_.size() * buffers_per_slab);
+    } catch (...) {
+      ::munmap(mem, buffers_per_slab * kernel_recv_max);
+      return false;
+    }
+    // Highest id first: the LIFO list hands out the slab in address order.
+    auto first = static_cast<std::uint16_t>((slabs_.size() - 1) * buffers_per_slab);
+    for (std::size_t i = buffers_per_slab; i-- > 0;)
+      free_buffers_.push_back(static_cast<std::uint16_t>(first + i));
+    return true;
+  }
+
+  std::byte* buffer_address(std::uint16_t id) const noexcept {
+    return slabs_[id / buffers_per_slab] + (id % buffers_per_slab) * kernel_recv_max;
+  }
+
+  void unmap_buffers() noexcept {
+    if (buffer_ring_) ::munmap(buffer_ring_, buffer_ring_entries * sizeof(io_uring_buf));
+    for (std::byte* slab : slabs_) ::munmap(slab, buffers_per_slab * kernel_recv_max);
   }
 
   // Whether the kernel has no poll method for fd (what epoll_ctl reports with EPERM).
@@ -269,6 +392,17 @@ class uring_poller final : public poller {
   int probe_ = -1;                     // epoll instance for cannot_poll(), made on first need
   std::uint64_t* wake_buf_ = nullptr;  // where the ring reads the eventfd's counter
   bool wake_armed_ = false;            // that read is queued or in flight
+  bool recv_ok_ = false;               // the kernel has IORING_OP_RECV, and buffer rings
+
+  static constexpr unsigned buffer_ring_entries = 16384;  // the most receives in flight
+  static constexpr std::size_t buffers_per_slab = 256;     // 1 MiB of address space
+  static constexpr int buffer_group = 0;
+  bool buffers_ready_ = false;
+  io_uring_buf_ring* buffer_ring_ = nullptr;
+  std::vector<std::byte*> slabs_;
+  std::vector<std::uint16_t> free_buffers_;  // LIFO: the warmest first
+  unsigned buffers_in_ring_ = 0;             // offered to the kernel and not yet taken
+  unsigned recvs_in_flight_ = 0;             // started and not yet reported
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // (sockets, pipes, the interposition layer): how a tasklet waits for a file descriptor.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "weft/detail/deadline.hpp"
@@ -26,6 +27,25 @@ enum class io_status : std::uint8_t {
 // thrown exception) propagates from this call. Called from a thread's main tasklet it works
 // too (the thread sleeps in epoll_wait running other tasklets meanwhile).
 io_status wait_io(int fd, io_event ev, deadline until = forever);
+
+// Lets the kernel receive for the calling tasklet, where the thread's reactor can (io_uring):
+// up to `len` bytes (at most kernel_recv_max) as soon as they arrive, with no readiness
+// report and no recv(2) after it. The kernel receives into a buffer of the reactor's; the
+// bytes are copied into `buf` when the tasklet runs again, so `buf` is written only while
+// its tasklet runs, as with an ordinary recv. Returns false, having done nothing, where it cannot: the epoll backend,
+// a tasklet on the shared (dense) stack (the buffer would move while the kernel holds it),
+// inside weft::atomic or block_trap, an exception already pending, another tasklet's receive
+// already running on fd. The caller then waits for readiness and makes the call itself.
+// Otherwise `status` says how it ended: ready with `result` bytes (0: end of stream) or
+// -errno (-EAGAIN: try the ordinary way); timed_out; closed (io_closing(fd) meanwhile).
+// A kill or throw that comes while the kernel holds the buffer cannot take it back at once:
+// the receive is cancelled and awaited. Data that arrived first is returned and the
+// exception is raised at the next switch point; otherwise it is raised from here.
+// The most one such receive returns (the size of the kernel-side buffers): a receive that
+// returns this much may have left more data queued.
+inline constexpr std::size_t kernel_recv_max = 4096;
+bool recv_by_kernel(int fd, void* buf, std::size_t len, int flags, deadline until, io_status& status,
+                    long& result);
 
 // Every I/O call that may block starts here: it is a switch point even when the call will
 // not have to wait. A tasklet whose peer always has data ready never waits, so without this
