@@ -27,8 +27,16 @@
 //  - The CQ holds 16384 entries, more than the connections of the echo benchmark, so even a
 //    wake-up for every connection at once does not stop multishot polls; overflowed
 //    completions (IORING_FEAT_NODROP) are flushed by the next system call.
-// Rejected: multishot recv with provided buffers, which would save the recv(2) too, but the
-// socket layer makes its own syscalls on readiness (the contract IOCP also needs).
+//  - Receives (start_recv): a one-shot IORING_OP_RECV that picks a provided buffer (one
+//    buffer ring) when data arrives, so an idle connection holds no buffer. Every receive
+//    in flight has a buffer in the ring, so none fails with -ENOBUFS; released buffers wait
+//    on a LIFO list and go back into the ring only as receives start, so few connections
+//    keep reusing a few warm pages. Cancels are by user_data (a hash lookup in the kernel),
+//    never by fd with CANCEL_ALL, which walks every request and made closing 10,000
+//    connections quadratic.
+// Rejected: receiving into the caller's buffer (a buffer shared by tasklets would be written
+// while its users sleep); multishot recv (the kernel would read for connections nobody
+// reads, holding buffers and defeating flow control).
 #include <liburing.h>
 #include <poll.h>
 #include <sys/epoll.h>
