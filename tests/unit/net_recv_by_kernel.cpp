@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "reactor/reactor.hpp"
@@ -303,4 +304,73 @@ TEST(NetRecvByKernel, LargeMessagesAfterAWait) {
   for (std::size_t n; (n = b.recv_into(std::as_writable_bytes(std::span(buf)))) > 0;) got.append(buf.data(), n);
   EXPECT_TRUE(got == m) << got.size() << " bytes received of " << m.size();
   weft::run();
+}
+
+// Many connections, each with a stream of numbered bytes, and readers that are killed at
+// random, time out at random and are replaced: every stream arrives whole and in order,
+// each byte once.
+TEST(NetRecvByKernel, RandomKillsAndTimeoutsLoseNothing) {
+  kernel_receives();
+  constexpr int conns = 40;
+  constexpr int messages = 60;
+  struct side {
+    net::socket writer, reader_end;
+    std::string sent, got;
+    bool eof = false;
+    weft::tasklet reader;
+  };
+  std::vector<side> sides(conns);
+  for (auto& s : sides) {
+    std::tie(s.writer, s.reader_end) = tcp_pair();
+    s.reader_end.set_timeout(std::chrono::microseconds(700));
+  }
+  std::uint32_t rng = 12345;
+  auto next = [&] { return rng = rng * 1664525u + 1013904223u, rng >> 8; };
+  auto read_on = [&](side& s) {
+    char buf[512];
+    for (;;) {
+      std::error_code ec;
+      std::size_t n = s.reader_end.recv_into(std::as_writable_bytes(std::span(buf)), 0, ec);
+      if (ec == std::errc::timed_out) continue;
+      ASSERT_FALSE(ec) << ec.message();
+      if (n == 0) {
+        s.eof = true;
+        return;
+      }
+      s.got.append(buf, n);
+    }
+  };
+  for (auto& s : sides) s.reader = weft::spawn([&] { read_on(s); });
+  int writers_left = conns;
+  for (int i = 0; i < conns; ++i)
+    weft::spawn([&, i] {
+      side& s = sides[i];
+      for (int m = 0; m < messages; ++m) {
+        std::string chunk = pattern(1 + next() % 700, s.sent.size());
+        s.writer.sendall(chunk);
+        s.sent += chunk;
+        weft::sleep_for(std::chrono::microseconds(next() % 1500));
+      }
+      s.writer.shutdown(net::shutdown_how::write);
+      --writers_left;
+    });
+  int kills = 0;
+  weft::spawn([&] {
+    while (writers_left > 0) {
+      side& s = sides[next() % conns];
+      if (s.reader.alive()) {
+        s.reader.kill();
+        ++kills;
+        s.reader = weft::spawn([&] { read_on(s); });
+      }
+      weft::sleep_for(std::chrono::microseconds(200 + next() % 300));
+    }
+  });
+  weft::run();
+  EXPECT_GT(kills, 20);
+  for (int i = 0; i < conns; ++i) {
+    EXPECT_TRUE(sides[i].eof) << "connection " << i;
+    EXPECT_EQ(sides[i].got.size(), sides[i].sent.size()) << "connection " << i;
+    EXPECT_TRUE(sides[i].got == sides[i].sent) << "connection " << i << ": bytes lost, duplicated or reordered";
+  }
 }
