@@ -284,7 +284,10 @@ std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_co
       if (!sys::would_block(ec) || budget.nonblocking()) return 0;
     }
     call_first = true;
-    if (auto got = detail::recv_by_kernel(*this, fd, buf, flags, budget.until(), ec)) {
+    // Streams only: the kernel's buffers are smaller than a datagram may be, and the
+    // rest of a datagram would be lost.
+    if (auto got = is_stream() ? detail::recv_by_kernel(*this, fd, buf, flags, budget.until(), ec)
+                               : std::nullopt) {
       if (ec) return 0;
       n = *got;
       asked = std::min(asked, weft::detail::kernel_recv_max);
@@ -292,16 +295,18 @@ std::size_t socket::recv_into(std::span<std::byte> buf, int flags, std::error_co
     }
     if (!detail::await_fd(*this, fd, io_event::readable, budget.until(), ec)) return 0;
   }
-  if (n > 0 && n < asked && !(flags & MSG_PEEK)) {
-    if (stream_ < 0) {
-      int type = 0;
-      socklen_t len = sizeof type;
-      std::error_code ignored;
-      stream_ = sys::getsockopt(fd_, SOL_SOCKET, SO_TYPE, &type, &len, ignored) && type == SOCK_STREAM;
-    }
-    drained_ = stream_ == 1;
-  }
+  if (n > 0 && n < asked && !(flags & MSG_PEEK)) drained_ = is_stream();
   return n;
+}
+
+bool socket::is_stream() {
+  if (stream_ < 0) {
+    int type = 0;
+    socklen_t len = sizeof type;
+    std::error_code ignored;
+    stream_ = sys::getsockopt(fd_, SOL_SOCKET, SO_TYPE, &type, &len, ignored) && type == SOCK_STREAM;
+  }
+  return stream_ == 1;
 }
 
 std::size_t socket::recv_into(std::span<std::byte> buf, int flags) {

@@ -55,3 +55,20 @@ TEST(NetUdp, RecvfromTimesOut) {
   EXPECT_THROW(s.recvfrom(16), weft::timeout_error);
   EXPECT_GE(ms_since(t0), 45);
 }
+
+// A datagram that arrives while recv waits comes whole, however large (up to the buffer):
+// a receive the kernel makes for a waiting tasklet (io_uring) must not cut it to the size
+// of its own buffers.
+TEST(NetUdp, ALargeDatagramAfterAWaitComesWhole) {
+  net::socket a = net::udp_bind(net::address::loopback_v4(0));
+  net::socket b = net::udp_bind(net::address::loopback_v4(0));
+  a.connect(b.local_address());
+  b.connect(a.local_address());
+  const std::string big(9000, 'd');
+  weft::spawn([&] {
+    weft::sleep_for(5ms);
+    a.send(big);
+  });
+  EXPECT_EQ(b.recv(65536), big);
+  weft::run();
+}

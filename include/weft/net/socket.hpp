@@ -156,6 +156,8 @@ class socket {
  private:
   explicit socket(int fd) noexcept : fd_(fd) {}
   address where() const;
+  // SOCK_STREAM? Asked of the kernel once, when first needed.
+  bool is_stream();
 
   // Timeouts in nanoseconds: no_timeout = blocking, 0 = non-blocking.
   static constexpr clock::rep no_timeout = -1;
