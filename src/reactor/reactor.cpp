@@ -3,10 +3,10 @@
 #include "reactor/reactor.hpp"
 
 #include <cstdlib>
-#include <utility>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace weft::detail {
 
