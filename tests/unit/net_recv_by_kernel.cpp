@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <string>
+#include <atomic>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -373,4 +374,45 @@ TEST(NetRecvByKernel, RandomKillsAndTimeoutsLoseNothing) {
     EXPECT_EQ(sides[i].got.size(), sides[i].sent.size()) << "connection " << i;
     EXPECT_TRUE(sides[i].got == sides[i].sent) << "connection " << i << ": bytes lost, duplicated or reordered";
   }
+}
+
+// A kill from another thread reaches a tasklet whose receive the kernel holds: it unwinds
+// on its own thread, the receive is cancelled first, and nothing is consumed.
+TEST(NetRecvByKernel, KillFromAnotherThreadEndsTheReceive) {
+  const bool uring = kernel_receives();
+  auto [a, b] = tcp_pair();
+  int fd = ::dup(b.native_handle());
+  std::atomic<bool> receiving{false};
+  std::atomic<std::uint64_t> started{0};
+  bool unwound = false;
+  weft::tasklet reader;
+  std::atomic<bool> have_reader{false};
+  std::thread t([&] {
+    struct on_unwind {
+      bool* flag;
+      ~on_unwind() { *flag = true; }
+    };
+    net::socket mine = net::socket::adopt(fd);
+    reader = weft::spawn([&] {
+      on_unwind guard{&unwound};
+      receiving = true;
+      mine.recv(16);
+      ADD_FAILURE() << "the killed reader received data";
+    });
+    have_reader = true;
+    weft::spawn([&] {
+      while (!unwound) weft::sleep_for(1ms);  // keeps the thread's scheduler going
+      started = reactor_recvs_started();
+    });
+    weft::run();
+  });
+  while (!have_reader || !receiving) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(20ms);  // the reader now waits in its thread's reactor
+  reader.kill();
+  t.join();
+  EXPECT_TRUE(unwound);
+  if (uring) EXPECT_GT(started.load(), 0u) << "the reader's receive did not go to the kernel";
+  else EXPECT_EQ(started.load(), 0u);
+  a.sendall("kept");
+  EXPECT_EQ(b.recv(16), "kept");
 }
