@@ -26,8 +26,9 @@
 //                                    hand every completed wait to on_ready
 //   closing(fd, on_ready, ctx)       complete every wait on fd with io_status::closed and
 //                                    disarm it: call before close(2)
-//   start_recv(op)                   the backend receives into op->buf itself (io_uring);
-//                                    false if it cannot, or fd has an op running already
+//   start_recv(op)                   the backend receives for the caller (io_uring), into
+//                                    a buffer of its own; false if it cannot, or fd has
+//                                    an op running already
 //   finish_op(op, on_ready, ctx)     end op now (a kill, a timeout): cancel it and wait
 //                                    for its report; it may still bring data
 //   notify()                         any thread: make a running or future poll return now
@@ -131,7 +132,7 @@ class reactor {
   std::vector<io_op*> ops_;
   std::size_t waiting_ = 0;
   std::uint64_t recvs_started_ = 0;
-  // Set for the duration of poll(): where report() hands completed waits.
+  // Set by poll(), finish_op() and closing(): where reports hand completed waits.
   ready_fn on_ready_ = nullptr;
   void* ready_ctx_ = nullptr;
 };
