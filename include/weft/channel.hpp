@@ -201,10 +201,16 @@ class channel {
   // Who runs after a rendezvous that completes at once: -1 (default) the receiver, +1 the
   // sender, 0 neither (the partner is queued and the caller continues).
   int preference() const noexcept { return preference_; }
-  void set_preference(int p) noexcept { preference_ = p < 0 ? -1 : p > 0 ? 1 : 0; }
+  void set_preference(int p) noexcept {
+    preference_ = p < 0 ? -1 : p > 0 ? 1 : 0;
+    choose_wake_modes();
+  }
   // Overrides preference: the partner is queued and the caller yields as well.
   bool schedule_all() const noexcept { return schedule_all_; }
-  void set_schedule_all(bool on) noexcept { schedule_all_ = on; }
+  void set_schedule_all(bool on) noexcept {
+    schedule_all_ = on;
+    choose_wake_modes();
+  }
 
   // Range-for receives until the channel is closed and drained.
   class iterator {
@@ -263,13 +269,18 @@ class channel {
       if (detail::claim(w)) return w;
     return nullptr;
   }
-  detail::wake_mode send_mode() const noexcept {
-    if (schedule_all_) return detail::wake_mode::append_and_yield;
-    return preference_ < 0 ? detail::wake_mode::switch_now : detail::wake_mode::append;
-  }
-  detail::wake_mode receive_mode() const noexcept {
-    if (schedule_all_) return detail::wake_mode::append_and_yield;
-    return preference_ > 0 ? detail::wake_mode::switch_now : detail::wake_mode::append;
+  // How a completed rendezvous wakes the partner, from preference and schedule_all; kept
+  // ready so that the hot path loads one byte instead of deciding.
+  detail::wake_mode send_mode() const noexcept { return send_mode_; }
+  detail::wake_mode receive_mode() const noexcept { return receive_mode_; }
+  void choose_wake_modes() noexcept {
+    using detail::wake_mode;
+    send_mode_ = schedule_all_     ? wake_mode::append_and_yield
+                 : preference_ < 0 ? wake_mode::switch_now
+                                   : wake_mode::append;
+    receive_mode_ = schedule_all_     ? wake_mode::append_and_yield
+                    : preference_ > 0 ? wake_mode::switch_now
+                                      : wake_mode::append;
   }
   static void finish_closed(detail::lock_guard& g, detail::waiter* w) {
     w->result = detail::wait_closed;
@@ -350,13 +361,41 @@ class channel {
 
   // The value paths of send() and receive(): a value goes from the sender's argument
   // straight into the receiver's slot and out again, never through an intermediate payload
-  // (copying a freshly written std::optional as one word stalls store forwarding). They are
-  // forced inline down to the stack jump (hot_path.hpp says why); on a lock still biased to
-  // this thread the partner is woken without a token, as nothing else can have touched it.
+  // (copying a freshly written std::optional as one word stalls store forwarding). On a lock
+  // biased to this thread (a channel only this thread has used) they run inline down to the
+  // stack jump (hot_path.hpp says why) with no lock and no guard state, and the partner is
+  // woken without a token, as nothing else can have touched it; otherwise the same code runs
+  // out of line under a real lock.
   WEFT_HOT void send_value(T&& v, detail::deadline until) {
+    detail::scheduler_impl* me = detail::tls_scheduler;
+    if (lock_.biased_to(me)) [[likely]] {
+      detail::bias_hold g{&lock_};
+      send_held(g, detail::core(me), std::move(v), until);
+    } else {
+      send_locked(std::move(v), until);
+    }
+  }
+  WEFT_HOT T receive_value(detail::deadline until) {
+    detail::scheduler_impl* me = detail::tls_scheduler;
+    if (lock_.biased_to(me)) [[likely]] {
+      detail::bias_hold g{&lock_};
+      return receive_held(g, detail::core(me), until);
+    }
+    return receive_locked(until);
+  }
+
+  [[gnu::noinline]] void send_locked(T&& v, detail::deadline until) {
     detail::lock_guard g(lock_);
-    // Taking the lock made this thread's scheduler if it had none: load it once.
-    detail::scheduler_core* s = detail::this_core();
+    // Taking the lock made this thread's scheduler if it had none: load it after.
+    send_held(g, detail::this_core(), std::move(v), until);
+  }
+  [[gnu::noinline]] T receive_locked(detail::deadline until) {
+    detail::lock_guard g(lock_);
+    return receive_held(g, detail::this_core(), until);
+  }
+
+  template <class Guard>
+  WEFT_HOT void send_held(Guard& g, detail::scheduler_core* s, T&& v, detail::deadline until) {
     if (closing_) [[unlikely]] throw_closed();
     if (detail::waiter* w = pop(receivers_)) {
       static_cast<detail::payload<T>*>(w->slot)->value.emplace(std::move(v));
@@ -381,16 +420,14 @@ class channel {
     w.slot = slot.get();
     w.queue_tag = 1;
     senders_.push_back(&w);
-    detail::wake_reason r = until == detail::forever ? detail::block_hot(s, g, send_kind, this)
-                                                     : detail::block(g, send_kind, this, until);
+    detail::wake_reason r = detail::block_hot(s, g, send_kind, this, until);
     if (r == detail::wake_reason::timed_out) [[unlikely]]
       throw timeout_error("weft::channel::send: timed out");
     if (w.result == detail::wait_closed) [[unlikely]] throw_closed();
   }
 
-  WEFT_HOT T receive_value(detail::deadline until) {
-    detail::lock_guard g(lock_);
-    detail::scheduler_core* s = detail::this_core();
+  template <class Guard>
+  WEFT_HOT T receive_held(Guard& g, detail::scheduler_core* s, detail::deadline until) {
     if (count_ != 0) [[unlikely]] {
       g.unlock();
       return unwrap(receive_payload(until));
@@ -415,8 +452,7 @@ class channel {
     w.slot = slot.get();
     w.queue_tag = -1;
     receivers_.push_back(&w);
-    detail::wake_reason r = until == detail::forever ? detail::block_hot(s, g, receive_kind, this)
-                                                     : detail::block(g, receive_kind, this, until);
+    detail::wake_reason r = detail::block_hot(s, g, receive_kind, this, until);
     if (r == detail::wake_reason::timed_out) [[unlikely]]
       throw timeout_error("weft::channel::receive: timed out");
     if (w.result == detail::wait_closed) [[unlikely]] throw_closed();
@@ -425,7 +461,8 @@ class channel {
 
   [[noreturn, gnu::noinline, gnu::cold]] static void throw_closed() { throw channel_closed(); }
   // A blocked sender sent an exception: complete its wait and rethrow it here.
-  [[noreturn, gnu::noinline, gnu::cold]] void rethrow_sent(detail::lock_guard& g, detail::waiter* w) {
+  template <class Guard>
+  [[noreturn, gnu::noinline, gnu::cold]] void rethrow_sent(Guard& g, detail::waiter* w) {
     auto* src = static_cast<detail::payload<T>*>(w->slot);
     std::exception_ptr e = std::move(*src->error);
     w->result = detail::wait_done;
@@ -478,6 +515,8 @@ class channel {
   std::size_t count_ = 0;
   int preference_ = -1;
   bool schedule_all_ = false;
+  detail::wake_mode send_mode_ = detail::wake_mode::switch_now;  // see choose_wake_modes()
+  detail::wake_mode receive_mode_ = detail::wake_mode::append;
   bool closing_ = false;
 };
 

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <type_traits>
 
 #include "weft/detail/stack_jump.hpp"
 #include "weft/detail/timer_heap.hpp"
@@ -238,6 +239,10 @@ WEFT_HOT void end_wait_hot(scheduler_core* s, tasklet_impl* t, wake_reason why) 
 // Wakes `t`, this thread's tasklet, blocked in the wait that was just completed for it; the
 // caller holds no lock. wake() in wait.hpp's terms, once the token was found current.
 WEFT_HOT void wake_local(scheduler_core* s, tasklet_impl* t, wake_mode mode) {
+  if (mode == wake_mode::append) {  // the default for a receive: decided without looking further
+    end_wait_hot(s, t, wake_reason::signaled);
+    return;
+  }
   tasklet_core* cur = core(s->current_);
   bool cur_runs = cur->rq_next != nullptr;
   if (cur->atomic) [[unlikely]] mode = wake_mode::append;  // the operation completes; no switch
@@ -279,12 +284,22 @@ WEFT_HOT waiter& own_waiter_hot(scheduler_core* s) noexcept {
   return w;
 }
 
-// block() without a deadline: the common case inline, the rest out of line.
-WEFT_HOT wake_reason block_hot(scheduler_core* s, lock_guard& g, const wait_kind& kind, void* owner) {
+// block(): the common case (no deadline) inline, the rest out of line. `g` is a lock_guard
+// or a bias_hold.
+template <class Guard>
+WEFT_HOT wake_reason block_hot(scheduler_core* s, Guard& g, const wait_kind& kind, void* owner,
+                               deadline until) {
   tasklet_impl* me = s->current_;
   tasklet_core* cur = core(me);
-  if (cur->block_trap || cur->pending || cur->atomic || s->watch_budget_) [[unlikely]]
-    return block(g, kind, owner);
+  if (until != forever || cur->block_trap || cur->pending || cur->atomic || s->watch_budget_)
+      [[unlikely]] {
+    if constexpr (std::is_same_v<Guard, bias_hold>) {
+      lock_guard held = g.adopt();
+      return block(held, kind, owner, until);
+    } else {
+      return block(g, kind, owner, until);
+    }
+  }
   cur->wait.kind = &kind;
   cur->wait.owner = owner;
   cur->wait.fd = -1;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 
 #include "weft/detail/deadline.hpp"
 #include "weft/detail/io_wait.hpp"
@@ -54,6 +55,11 @@ class biased_lock {
     if (taken) spin_.store(false, std::memory_order_release);
   }
   bool shared() const noexcept { return owner_.load(std::memory_order_acquire) == shared_mark(); }
+  // True if `me` (the calling thread's scheduler) holds the bias: the object is then as
+  // good as locked until this thread's next switch point, as only the owner gives it up.
+  bool biased_to(const scheduler_impl* me) const noexcept {
+    return me != nullptr && owner_.load(std::memory_order_relaxed) == me;
+  }
 
   // Scheduler side of revocation; see scheduler.cpp.
   void revoke_bias() noexcept { owner_.store(shared_mark(), std::memory_order_release); }
@@ -73,6 +79,8 @@ class biased_lock {
 class lock_guard {
  public:
   explicit lock_guard(biased_lock& l) : lock_(&l), taken_(l.lock()), held_(true) {}
+  // For a lock the caller found biased to this thread (biased_to): held, nothing taken.
+  lock_guard(biased_lock& l, std::adopt_lock_t) noexcept : lock_(&l), taken_(false), held_(true) {}
   ~lock_guard() { unlock(); }
   lock_guard(const lock_guard&) = delete;
   lock_guard& operator=(const lock_guard&) = delete;
@@ -94,6 +102,17 @@ class lock_guard {
   biased_lock* lock_;
   bool taken_;
   bool held_;
+};
+
+// A biased lock's hold on the hot path: the caller checked biased_to() and does not switch
+// while it holds this, so there is nothing to take or release and no state to keep. It has
+// lock_guard's shape for code written once for both; adopt() gives the out-of-line
+// functions that take a lock_guard one (block(), for instance).
+struct bias_hold {
+  biased_lock* lock;
+  static constexpr bool biased() noexcept { return true; }
+  void unlock() noexcept {}
+  lock_guard adopt() const noexcept { return lock_guard(*lock, std::adopt_lock); }
 };
 
 // One tasklet waiting in one queue.
