@@ -29,8 +29,8 @@ constinit thread_local bool t_scheduler_gone = false;
 
 }  // namespace
 
-void release(tasklet_impl* t) noexcept {
-  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+// The last reference went: the control block goes to this thread's spares, or is freed.
+[[gnu::noinline]] void destroy_released(tasklet_impl* t) noexcept {
   scheduler_impl* s = tls_scheduler;
   if (s && t->sched == s && !t->is_main && s->spare_.size() < scheduler_impl::max_spare) {
     t->~tasklet_impl();
@@ -38,6 +38,15 @@ void release(tasklet_impl* t) noexcept {
     return;
   }
   delete t;
+}
+
+void release(tasklet_impl* t) noexcept {
+  // A count of 1 is ours alone: nobody can add a reference without holding one, so the last
+  // release (a finished tasklet whose handles are gone) needs no locked instruction.
+  if (t->refs.load(std::memory_order_acquire) != 1 &&
+      t->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    return;
+  destroy_released(t);
 }
 
 scheduler_impl& create_scheduler() {

@@ -201,7 +201,7 @@ struct scheduler_impl : scheduler_core {
   void finish_unstarted(tasklet_impl* t) noexcept;
   void unwind_all() noexcept;  // at thread exit
   friend scheduler_impl& create_scheduler();
-  friend void release(tasklet_impl* t) noexcept;  // keeps dead control blocks in spare_
+  friend void destroy_released(tasklet_impl* t) noexcept;  // keeps dead control blocks in spare_
 
   // Exceptions (exceptions.cpp).
   // Makes `t` raise `e` at its next switch point, without switching (any state, the
