@@ -19,8 +19,8 @@
 //   start_recv(op)      queue a receive of up to op->len bytes; it is submitted by the next
 //                       wait() and reported by r.op_done(op, result), with the data in a
 //                       buffer of the backend's. False if it cannot take one more now.
-//   cancel_op(op, now)  ask the kernel to end op early (it still reports op_done, perhaps
-//                       with data); `now` submits at once instead of at the next wait().
+//   cancel_op(op)       ask the kernel, at once, to end op early (it still reports op_done,
+//                       perhaps with data).
 //   release_buffer(op)  the owner has copied op's data out: the buffer may be reused.
 // The reactor drops reports whose tag is stale (the fd was closed and its number reused), and
 // r.report() returns false for them, so a backend that re-arms (io_uring's multishot) never
@@ -78,7 +78,7 @@ class poller {
   virtual void wake() noexcept = 0;
   virtual bool can_recv() const noexcept { return false; }
   virtual bool start_recv(io_op* op) { return (void)op, false; }
-  virtual void cancel_op(io_op* op, bool now) noexcept { (void)op, (void)now; }
+  virtual void cancel_op(io_op* op) noexcept { (void)op; }
   virtual void release_buffer(io_op* op) noexcept { (void)op; }
 };
 

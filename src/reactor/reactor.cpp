@@ -124,7 +124,7 @@ bool reactor::start_recv(io_op* op) {
 void reactor::finish_op(io_op* op, ready_fn on_ready, void* ctx) {
   if (!op->cancelling) {
     op->cancelling = true;
-    backend_->cancel_op(op, true);
+    backend_->cancel_op(op);
   }
   on_ready_ = on_ready;
   ready_ctx_ = ctx;

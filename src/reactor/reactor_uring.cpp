@@ -179,13 +179,14 @@ class uring_poller final : public poller {
     return true;
   }
 
-  void cancel_op(io_op* op, bool now) noexcept override {
+  // Submitted at once: finish_op() and closing() must not wait for the next idle point.
+  void cancel_op(io_op* op) noexcept override {
     io_uring_sqe* sqe = next_sqe();
     if (!sqe) return;
     io_uring_prep_cancel64(sqe, user_data(op), 0);
     sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
     io_uring_sqe_set_data64(sqe, cancel_tag);
-    if (now) io_uring_submit_and_get_events(&ring_);
+    io_uring_submit_and_get_events(&ring_);
   }
 
   void release_buffer(io_op* op) noexcept override { free_buffers_.push_back(op->buffer_id); }
