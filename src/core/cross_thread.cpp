@@ -163,20 +163,21 @@ void biased_lock::spin_lock() noexcept {
 
 bool biased_lock::lock_slow() {
   scheduler_impl* me = &this_scheduler();
+  const auto mine = reinterpret_cast<std::uintptr_t>(me);
   for (;;) {
-    scheduler_impl* o = owner_.load(std::memory_order_acquire);
-    if (o == me) return false;
-    if (o == nullptr) {
+    std::uintptr_t o = owner_.load(std::memory_order_acquire);
+    if (o == mine) return false;
+    if (o == unowned) {
       // A scheduler made after its thread's own was destroyed could never answer a
       // revocation: it makes the lock shared instead of taking the bias.
       if (me->afterlife()) {
-        owner_.compare_exchange_strong(o, shared_mark(), std::memory_order_acq_rel);
+        owner_.compare_exchange_strong(o, shared_mark, std::memory_order_acq_rel);
         continue;
       }
-      if (owner_.compare_exchange_strong(o, me, std::memory_order_acq_rel)) return false;
+      if (owner_.compare_exchange_strong(o, mine, std::memory_order_acq_rel)) return false;
       continue;
     }
-    if (o == shared_mark()) {
+    if (o == shared_mark) {
       spin_lock();
       return true;
     }
@@ -184,7 +185,7 @@ bool biased_lock::lock_slow() {
     // meanwhile answer such requests addressed to us, so two threads asking each other
     // cannot wait forever.
     std::atomic<bool> done{false};
-    o->post({remote_op::revoke, nullptr, 0, nullptr, this, &done});
+    reinterpret_cast<scheduler_impl*>(o)->post({remote_op::revoke, nullptr, 0, nullptr, this, &done});
     while (!done.load(std::memory_order_acquire)) {
       if (me->has_posts()) me->answer_revokes();
       ::sched_yield();

@@ -12,9 +12,10 @@
 //  - tasklet_core is the first (and only) base of tasklet_impl, scheduler_core the first of
 //    scheduler_impl, both at offset 0 (checked when a scheduler is made); the fields are the
 //    scheduler's and only its own thread touches them.
-//  - A lock still biased to the calling thread (lock_guard::biased()) means every waiter on
-//    the object belongs to this thread, and nothing can switch between unlinking a waiter
-//    and waking it: its tasklet is blocked in exactly that wait.
+//  - A lock still biased to the calling thread (biased_lock::biased_to(), a bias_hold, or
+//    lock_guard::biased()) means every waiter on the object belongs to this thread, and
+//    nothing can switch between unlinking a waiter and waking it: its tasklet is blocked in
+//    exactly that wait.
 #pragma once
 
 #include <atomic>

@@ -47,32 +47,31 @@ class biased_lock {
 
   // Returns true if a real lock was taken (pass it to unlock()).
   bool lock() {
-    scheduler_impl* me = tls_scheduler;
-    if (me != nullptr && owner_.load(std::memory_order_relaxed) == me) return false;
+    if (biased_to(tls_scheduler)) return false;
     return lock_slow();
   }
   void unlock(bool taken) noexcept {
     if (taken) spin_.store(false, std::memory_order_release);
   }
-  bool shared() const noexcept { return owner_.load(std::memory_order_acquire) == shared_mark(); }
-  // True if `me` (the calling thread's scheduler) holds the bias: the object is then as
-  // good as locked until this thread's next switch point, as only the owner gives it up.
+  bool shared() const noexcept { return owner_.load(std::memory_order_acquire) == shared_mark; }
+  // True if `me` (the calling thread's scheduler, null if it has none) holds the bias: the
+  // object is then as good as locked until this thread's next switch point, as only the
+  // owner gives it up. One compare: neither mark is a scheduler's address, nor null.
   bool biased_to(const scheduler_impl* me) const noexcept {
-    return me != nullptr && owner_.load(std::memory_order_relaxed) == me;
+    return owner_.load(std::memory_order_relaxed) == reinterpret_cast<std::uintptr_t>(me);
   }
 
   // Scheduler side of revocation; see scheduler.cpp.
-  void revoke_bias() noexcept { owner_.store(shared_mark(), std::memory_order_release); }
-  scheduler_impl* bias_owner() const noexcept { return owner_.load(std::memory_order_acquire); }
+  void revoke_bias() noexcept { owner_.store(shared_mark, std::memory_order_release); }
 
  private:
-  static scheduler_impl* shared_mark() noexcept {
-    return reinterpret_cast<scheduler_impl*>(std::uintptr_t{1});
-  }
+  // What owner_ holds besides the owning scheduler's address.
+  static constexpr std::uintptr_t shared_mark = 1;  // revoked: every user takes spin_
+  static constexpr std::uintptr_t unowned = 2;      // no thread has used the object yet
   bool lock_slow();
   void spin_lock() noexcept;
 
-  std::atomic<scheduler_impl*> owner_{nullptr};
+  std::atomic<std::uintptr_t> owner_{unowned};
   std::atomic<bool> spin_{false};
 };
 
