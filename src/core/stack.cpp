@@ -101,25 +101,16 @@ std::size_t stack_high_water(const stack_area& s) noexcept {
 }
 
 stack_pool::~stack_pool() {
-  for (auto& s : free_) unmap_stack(s);
-}
-
-stack_area stack_pool::take(std::size_t usable) {
-  if (usable != default_stack_size) usable = round_to_pages(usable);  // the default is whole pages
-  if (usable == default_stack_size && !free_.empty()) {
-    stack_area s = free_.back();
-    free_.pop_back();
-    return s;
-  }
-  return map_stack(usable);
-}
-
-void stack_pool::give(stack_area s) noexcept {
-  if (s.usable() == default_stack_size && free_.size() < max_cached) {
-    free_.push_back(s);
-  } else {
+  while (!free_.empty()) {
+    stack_area s = pop_cached();
     unmap_stack(s);
   }
+}
+
+stack_area stack_pool::take_slow(std::size_t usable) {
+  usable = round_to_pages(usable);  // a size just under the default still uses the cache
+  if (usable == default_stack_size && !free_.empty()) return pop_cached();
+  return map_stack(usable);
 }
 
 // --- overflow report -------------------------------------------------------------------

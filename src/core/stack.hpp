@@ -34,19 +34,38 @@ void unmap_stack(stack_area& s) noexcept;
 // Untouched pages read as zero without being faulted in.
 std::size_t stack_high_water(const stack_area& s) noexcept;
 
-// A per-thread cache of default-size stacks, so spawning does not cost a mmap.
+// A per-thread cache of default-size stacks, so spawning does not cost a mmap. Inline: every
+// spawn and every finish passes through it. The cache holds only each stack's base: a
+// default-size stack's mapping and top follow from it.
 class stack_pool {
  public:
-  stack_pool() = default;
+  stack_pool() : guard_(page_size()) { free_.reserve(max_cached); }
   stack_pool(const stack_pool&) = delete;
   stack_pool& operator=(const stack_pool&) = delete;
   ~stack_pool();
-  stack_area take(std::size_t usable);
-  void give(stack_area s) noexcept;
+
+  stack_area take(std::size_t usable) {
+    if (usable == default_stack_size && !free_.empty()) [[likely]] return pop_cached();
+    return take_slow(usable);
+  }
+  void give(stack_area s) noexcept {
+    if (s.usable() == default_stack_size && free_.size() < max_cached) [[likely]] {
+      free_.push_back(s.base);  // never reallocates: reserved
+      return;
+    }
+    unmap_stack(s);
+  }
 
  private:
   static constexpr std::size_t max_cached = 1024;
-  std::vector<stack_area> free_;
+  stack_area take_slow(std::size_t usable);
+  stack_area pop_cached() noexcept {
+    char* base = free_.back();
+    free_.pop_back();
+    return stack_area{base - guard_, base, base + default_stack_size};
+  }
+  std::size_t guard_;
+  std::vector<char*> free_;
 };
 
 // Installs (once per process) the SIGSEGV/SIGBUS handler that names the tasklet whose
