@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -20,11 +21,12 @@ using namespace std::chrono_literals;
 // --- the preference table --------------------------------------------------------------------
 //
 // Send to a waiting receiver: R blocks receiving first, then S sends while X is runnable.
-log_t send_to_waiting_receiver(int preference, bool schedule_all) {
+using configure_t = std::function<void(weft::channel<int>&)>;
+
+log_t send_to_waiting_receiver(const configure_t& configure) {
   log_t log;
   weft::channel<int> ch;
-  ch.set_preference(preference);
-  ch.set_schedule_all(schedule_all);
+  configure(ch);
   weft::spawn([&] {
     log.push_back("R recv");
     int v = ch.receive();
@@ -41,11 +43,10 @@ log_t send_to_waiting_receiver(int preference, bool schedule_all) {
 }
 
 // Receive from a waiting sender: S blocks sending first, then R receives while X is runnable.
-log_t receive_from_waiting_sender(int preference, bool schedule_all) {
+log_t receive_from_waiting_sender(const configure_t& configure) {
   log_t log;
   weft::channel<int> ch;
-  ch.set_preference(preference);
-  ch.set_schedule_all(schedule_all);
+  configure(ch);
   weft::spawn([&] {
     log.push_back("S send");
     ch.send(1);
@@ -59,6 +60,19 @@ log_t receive_from_waiting_sender(int preference, bool schedule_all) {
   weft::spawn([&] { log.push_back("X"); });
   weft::run();
   return log;
+}
+
+configure_t both(int preference, bool schedule_all) {
+  return [=](weft::channel<int>& ch) {
+    ch.set_preference(preference);
+    ch.set_schedule_all(schedule_all);
+  };
+}
+log_t send_to_waiting_receiver(int preference, bool schedule_all) {
+  return send_to_waiting_receiver(both(preference, schedule_all));
+}
+log_t receive_from_waiting_sender(int preference, bool schedule_all) {
+  return receive_from_waiting_sender(both(preference, schedule_all));
 }
 
 TEST(CoreChannel, DefaultPreferenceIsMinusOne) {
@@ -108,6 +122,30 @@ TEST(CoreChannel, ScheduleAllReceiveAppendsSenderAndYields) {
     EXPECT_EQ(receive_from_waiting_sender(pref, true),
               (log_t{"S send", "R recv", "X", "S after", "R got 1"}))
         << "preference " << pref;
+}
+
+// Each setter alone decides who runs next, whatever was set before, in either order.
+TEST(CoreChannel, EachSetterAloneTakesEffect) {
+  for (int pref : {-1, 0, 1}) {
+    auto preference_only = [=](weft::channel<int>& ch) { ch.set_preference(pref); };
+    EXPECT_EQ(send_to_waiting_receiver(preference_only), send_to_waiting_receiver(pref, false))
+        << "preference " << pref;
+    EXPECT_EQ(receive_from_waiting_sender(preference_only), receive_from_waiting_sender(pref, false))
+        << "preference " << pref;
+    auto all_then_preference = [=](weft::channel<int>& ch) {
+      ch.set_schedule_all(true);
+      ch.set_preference(pref);
+    };
+    EXPECT_EQ(send_to_waiting_receiver(all_then_preference), send_to_waiting_receiver(pref, true))
+        << "preference " << pref;
+    auto all_on_then_off = [=](weft::channel<int>& ch) {
+      ch.set_preference(pref);
+      ch.set_schedule_all(true);
+      ch.set_schedule_all(false);
+    };
+    EXPECT_EQ(receive_from_waiting_sender(all_on_then_off), receive_from_waiting_sender(pref, false))
+        << "preference " << pref;
+  }
 }
 
 TEST(CoreChannel, MainSendSwitchesToReceiverWithDefaultPreference) {
